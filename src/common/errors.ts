@@ -1,0 +1,79 @@
+// Domain errors carry a contract error code; src/graphql/format-error.ts is the one place
+// that turns them into GraphQL errors with `extensions.code`.
+
+export enum ErrorCode {
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
+  NOT_IMPLEMENTED = 'NOT_IMPLEMENTED',
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** One invalid field. `field` is a dot path into the input, e.g. `input.urlTemplate` or `inputs.3.country`. */
+export interface FieldProblem {
+  field: string;
+  reason: string;
+}
+
+export class BadUserInputError extends DomainError {
+  constructor(readonly problems: FieldProblem[]) {
+    super(
+      ErrorCode.BAD_USER_INPUT,
+      problems.map((p) => `${p.field}: ${p.reason}`).join('; '),
+      { field: problems[0]?.field, reason: problems[0]?.reason, problems },
+    );
+  }
+
+  static field(field: string, reason: string): BadUserInputError {
+    return new BadUserInputError([{ field, reason }]);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(what: string, id: string) {
+    super(ErrorCode.NOT_FOUND, `${what} ${id} not found`, { id });
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(ErrorCode.CONFLICT, message, details);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  constructor(message = 'this API key may not do that') {
+    super(ErrorCode.FORBIDDEN, message);
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  constructor(message = 'missing or invalid API key') {
+    super(ErrorCode.UNAUTHENTICATED, message);
+  }
+}
+
+/** Collects field problems so a whole input is reported at once, not one error per round trip. */
+export class ProblemList {
+  readonly problems: FieldProblem[] = [];
+
+  add(field: string, reason: string): void {
+    this.problems.push({ field, reason });
+  }
+
+  throwIfAny(): void {
+    if (this.problems.length > 0) throw new BadUserInputError(this.problems);
+  }
+}
