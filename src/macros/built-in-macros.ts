@@ -1,0 +1,149 @@
+// The built-in macros of the contract and their values for one event and delivery.
+
+import { Platform } from '../common/enums';
+
+/** What a postback is rendered from: the event, its app and the delivery being queued. */
+export interface PostbackEventContext {
+  eventUuid: string;
+  eventId: string | null;
+  name: string;
+  occurredAt: Date;
+  receivedAt: Date;
+  advertisingId: string | null;
+  ipAddress: string | null;
+  userAgent: string | null;
+  country: string | null;
+  platform: Platform | null;
+  campaignId: string | null;
+  networkSlug: string | null;
+  revenue: number | null;
+  currency: string | null;
+  limitAdTracking: boolean;
+  params: Record<string, unknown> | null;
+  app: { id: string; name: string; bundleId: string; platform: Platform };
+  deliveryId: string;
+}
+
+interface BuiltInMacro {
+  name: string;
+  description: string;
+  example: string | null;
+  value: (ctx: PostbackEventContext) => string | null;
+}
+
+const BUILT_INS: readonly BuiltInMacro[] = [
+  {
+    name: 'advertising_id',
+    description: "The device's advertising identifier (IDFA or GAID); empty under limit ad tracking on a network's callback.",
+    example: '6d92078a-8246-4ba4-ae5b-76104861e7dc',
+    value: (c) => c.advertisingId,
+  },
+  {
+    name: 'ip_address',
+    description: "The device's IP address; empty under limit ad tracking on a network's callback.",
+    example: '203.0.113.7',
+    value: (c) => c.ipAddress,
+  },
+  {
+    name: 'user_agent',
+    description: "The device's User-Agent; empty under limit ad tracking on a network's callback.",
+    example: 'MyApp/3.2 (iPhone; iOS 17.4)',
+    value: (c) => c.userAgent,
+  },
+  { name: 'bundle_id', description: "The app's bundle id or package name.", example: 'com.example.game', value: (c) => c.app.bundleId },
+  { name: 'app_id', description: "The app's id in this service.", example: '3f1c9a52-5a3e-4a8e-9a7b-2c4d1e0f6a11', value: (c) => c.app.id },
+  { name: 'app_name', description: "The app's name.", example: 'Example Game', value: (c) => c.app.name },
+  {
+    name: 'platform',
+    description: "The event's platform, else the app's, in lowercase (ios, android, web, other).",
+    example: 'ios',
+    value: (c) => (c.platform ?? c.app.platform).toLowerCase(),
+  },
+  { name: 'event_name', description: "The event's name.", example: 'purchase', value: (c) => c.name },
+  { name: 'event_id', description: "The sender's idempotency key for the event (eventId).", example: 'order-1234', value: (c) => c.eventId },
+  { name: 'event_uuid', description: "The event's id in this service (Event.id).", example: '0b8e8f0e-3c1a-4f7e-9d7e-5f6b2a1c9d40', value: (c) => c.eventUuid },
+  { name: 'campaign_id', description: 'The campaign the event is attributed to.', example: 'summer-sale', value: (c) => c.campaignId },
+  {
+    name: 'network',
+    description: "The event's attribution network slug as the sender gave it; empty when unattributed.",
+    example: 'adnet',
+    value: (c) => c.networkSlug,
+  },
+  { name: 'country', description: "The event's country code.", example: 'DE', value: (c) => c.country },
+  {
+    name: 'revenue',
+    description: 'The revenue as the shortest plain decimal that reads back as the same number (1.5, never 1.500000 or an exponent).',
+    example: '4.99',
+    value: (c) => (c.revenue === null || !Number.isFinite(c.revenue) ? null : formatRevenue(c.revenue)),
+  },
+  { name: 'currency', description: 'The revenue currency code.', example: 'EUR', value: (c) => c.currency },
+  {
+    name: 'occurred_at',
+    description: 'When the event occurred, ISO-8601 UTC with milliseconds.',
+    example: '2024-05-01T12:34:56.789Z',
+    value: (c) => c.occurredAt.toISOString(),
+  },
+  {
+    name: 'occurred_at_unix',
+    description: 'When the event occurred, Unix time in whole seconds.',
+    example: '1714566896',
+    value: (c) => unixSeconds(c.occurredAt),
+  },
+  {
+    name: 'received_at_unix',
+    description: 'When this service received the event, Unix time in whole seconds.',
+    example: '1714566897',
+    value: (c) => unixSeconds(c.receivedAt),
+  },
+  {
+    name: 'delivery_id',
+    description: "This postback's delivery id, the same as its webhook-id header.",
+    example: '7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+    value: (c) => c.deliveryId,
+  },
+  {
+    name: 'limit_ad_tracking',
+    description: '1 when the user limited ad tracking, else 0.',
+    example: '0',
+    value: (c) => (c.limitAdTracking ? '1' : '0'),
+  },
+];
+
+const BY_NAME = new Map(BUILT_INS.map((m) => [m.name, m]));
+
+export const BUILT_IN_MACROS: ReadonlyArray<{ name: string; description: string; example: string | null }> =
+  BUILT_INS.map(({ name, description, example }) => Object.freeze({ name, description, example }));
+
+export const BUILT_IN_MACRO_NAMES: ReadonlySet<string> = new Set(BY_NAME.keys());
+
+/** Blanked under limit ad tracking on a callback that has a network. */
+export const DEVICE_IDENTIFIER_MACROS: readonly string[] = ['advertising_id', 'ip_address', 'user_agent'];
+
+/** The built-in's value for this event, or null when the event lacks it (or the name is no built-in). */
+export function builtInMacroValue(name: string, ctx: PostbackEventContext): string | null {
+  const macro = BY_NAME.get(name);
+  return macro ? macro.value(ctx) : null;
+}
+
+function unixSeconds(date: Date): string {
+  return String(Math.floor(date.getTime() / 1000));
+}
+
+/**
+ * The shortest decimal that reads back as the same number, never with an exponent:
+ * 1.5 → "1.5", 1e21 → "1000000000000000000000", 1e-7 → "0.0000001", -0 → "0".
+ * Throws RangeError for NaN and ±Infinity, which have no decimal form.
+ */
+export function formatRevenue(n: number): string {
+  if (!Number.isFinite(n)) throw new RangeError(`${n} has no decimal form`);
+  // String() already gives the shortest round-tripping digits; only the layout may need fixing.
+  const s = String(n);
+  const match = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (!match) return s;
+  const [, sign, intPart, fracPart = '', exp] = match;
+  const digits = intPart + fracPart;
+  const point = intPart.length + Number(exp);
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
