@@ -36,6 +36,12 @@ export class BadUserInputError extends DomainError {
     );
   }
 
+  /** Adds machine-readable details (e.g. the list of unknown macro names) to the error's extensions. */
+  withDetails(details: Record<string, unknown>): this {
+    Object.assign(this.details, details);
+    return this;
+  }
+
   static field(field: string, reason: string): BadUserInputError {
     return new BadUserInputError([{ field, reason }]);
   }

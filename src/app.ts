@@ -1,0 +1,68 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
+import { Config } from './config/config';
+import { createLogger, Logger } from './common/logger';
+import { Clock } from './common/clock';
+import { createDataSource, ensureMysqlDatabase } from './db/data-source';
+import { buildGraphQLSchema } from './graphql/schema';
+import { createHttpServer, HttpServerHandle } from './server/http-server';
+import { createServices, Services } from './services';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  services: Services;
+  http: HttpServerHandle;
+  stop(): Promise<void>;
+}
+
+/** Opens the database and applies pending migrations. */
+export async function openDatabase(config: Config, logger: Logger): Promise<DataSource> {
+  await ensureMysqlDatabase(config.database);
+  const dataSource = createDataSource(config.database, { poolSize: Math.max(16, Math.ceil(config.dispatchConcurrency / 2)) });
+  await dataSource.initialize();
+  const applied = await dataSource.runMigrations({ transaction: 'each' });
+  for (const migration of applied) logger.info({ migration: migration.name }, 'applied migration');
+  return dataSource;
+}
+
+/** Starts the whole API process: database, GraphQL over HTTP and WebSocket, and (later) the inline dispatcher. */
+export async function startService(config: Config, options: { logger?: Logger; clock?: Clock; adminSecret?: string } = {}): Promise<RunningService> {
+  const logger = options.logger ?? createLogger(config);
+  const adminSecret = options.adminSecret ?? config.adminApiKey ?? generateBootstrapAdminSecret(logger);
+  const dataSource = await openDatabase(config, logger);
+  const services = createServices({ config, dataSource, logger, adminSecret, clock: options.clock });
+  const schema = await buildGraphQLSchema();
+  const http = await createHttpServer(services, schema);
+  await new Promise<void>((resolve, reject) => {
+    http.server.once('error', reject);
+    http.server.listen(config.port, () => resolve());
+  });
+  const port = (http.server.address() as AddressInfo).port;
+  logger.info({ port, database: config.database.type, dispatcher: config.dispatcher }, 'postback service listening');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    port,
+    services,
+    http,
+    stop() {
+      stopping ??= (async () => {
+        await http.stop();
+        await dataSource.destroy();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function generateBootstrapAdminSecret(logger: Logger): string {
+  const secret = `pb_admin_${randomBytes(32).toString('base64url')}`;
+  // Printed once, on stderr, outside the structured log so it is not shipped to log storage.
+  process.stderr.write(`\nNo ADMIN_API_KEY set: this run's ADMIN key is\n\n    ${secret}\n\nSet ADMIN_API_KEY to keep one across restarts.\n\n`);
+  logger.warn('no ADMIN_API_KEY set; generated a bootstrap ADMIN key for this run (printed above)');
+  return secret;
+}

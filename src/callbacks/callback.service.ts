@@ -1,0 +1,167 @@
+import { DataSource, IsNull } from 'typeorm';
+import { HttpMethod } from '../common/enums';
+import { BadUserInputError, DomainError, NotFoundError, ProblemList } from '../common/errors';
+import { newId } from '../common/ids';
+import { intInRange, requiredText } from '../common/validation';
+import { App } from '../apps/app.entity';
+import { Network } from '../networks/network.entity';
+import { BUILT_IN_MACRO_NAMES } from '../macros/built-in-macros';
+import { compileCallbackTemplates, validateHeaders } from '../macros/render-postback';
+import { MacroService } from '../macros/macro.service';
+import { generateSigningSecret } from '../dispatch/signing';
+import { Callback, HttpHeader } from './callback.entity';
+
+export const CALLBACK_LIMITS = {
+  maxAttempts: { min: 1, max: 20, default: 10 },
+  timeoutMs: { min: 100, max: 30_000, default: 10_000 },
+  urlTemplateLength: 4096,
+  bodyTemplateLength: 65_536,
+  eventNames: 100,
+  eventNameLength: 128,
+} as const;
+
+export interface CallbackCommand {
+  appId?: string;
+  networkId?: string | null;
+  name?: string | null;
+  enabled?: boolean | null;
+  method?: HttpMethod | null;
+  urlTemplate?: string | null;
+  bodyTemplate?: string | null;
+  headers?: HttpHeader[] | null;
+  eventNames?: string[] | null;
+  attributedOnly?: boolean | null;
+  maxAttempts?: number | null;
+  timeoutMs?: number | null;
+  signing?: boolean | null;
+}
+
+export class CallbackService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly macros: MacroService,
+    private readonly onChange: (appId: string) => void = () => undefined,
+  ) {}
+
+  findById(id: string): Promise<Callback | null> {
+    return this.dataSource.getRepository(Callback).findOneBy({ id });
+  }
+
+  async getById(id: string): Promise<Callback> {
+    const callback = await this.findById(id);
+    if (!callback) throw new NotFoundError('callback', id);
+    return callback;
+  }
+
+  listForApp(appId: string): Promise<Callback[]> {
+    return this.dataSource.getRepository(Callback).find({ where: { appId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  async create(input: CallbackCommand & { appId: string }): Promise<Callback> {
+    if (!(await this.dataSource.getRepository(App).existsBy({ id: input.appId }))) {
+      throw BadUserInputError.field('input.appId', `no app with id ${input.appId}`);
+    }
+    const bodyTemplate = input.bodyTemplate ?? null;
+    const draft: Omit<Callback, 'createdAt' | 'updatedAt' | 'deletedAt'> = {
+      id: newId(),
+      appId: input.appId,
+      networkId: input.networkId ?? null,
+      name: input.name ?? '',
+      enabled: input.enabled ?? true,
+      // Postbacks to ad networks are GET with query parameters; a body makes it a POST unless told otherwise.
+      method: input.method ?? (bodyTemplate !== null ? HttpMethod.POST : HttpMethod.GET),
+      urlTemplate: input.urlTemplate ?? '',
+      bodyTemplate,
+      headers: input.headers ?? [],
+      eventNames: input.eventNames ?? [],
+      attributedOnly: input.attributedOnly ?? false,
+      maxAttempts: input.maxAttempts ?? CALLBACK_LIMITS.maxAttempts.default,
+      timeoutMs: input.timeoutMs ?? CALLBACK_LIMITS.timeoutMs.default,
+      signingSecret: input.signing ? generateSigningSecret() : null,
+    };
+    const callback = await this.validate(draft);
+    await this.dataSource.getRepository(Callback).insert(callback);
+    this.onChange(callback.appId);
+    return this.getById(callback.id);
+  }
+
+  async update(id: string, input: CallbackCommand): Promise<Callback> {
+    const current = await this.getById(id);
+    const next = { ...current };
+    for (const key of ['name', 'enabled', 'method', 'urlTemplate', 'headers', 'eventNames', 'attributedOnly', 'maxAttempts', 'timeoutMs'] as const) {
+      if (input[key] !== undefined && input[key] !== null) (next as Record<string, unknown>)[key] = input[key];
+    }
+    // Explicit null clears these; leaving them out keeps them.
+    if (input.networkId !== undefined) next.networkId = input.networkId;
+    if (input.bodyTemplate !== undefined) next.bodyTemplate = input.bodyTemplate;
+    if (input.signing === true && !current.signingSecret) next.signingSecret = generateSigningSecret();
+    if (input.signing === false) next.signingSecret = null;
+    const callback = await this.validate(next);
+    const { createdAt: _c, updatedAt: _u, deletedAt: _d, ...changes } = callback as Callback;
+    await this.dataSource.getRepository(Callback).update({ id }, changes);
+    this.onChange(callback.appId);
+    return this.getById(id);
+  }
+
+  /** Soft delete: deliveries already made keep their callback; it fires no more. */
+  async delete(id: string): Promise<boolean> {
+    const callback = await this.getById(id);
+    await this.dataSource.getRepository(Callback).update({ id, deletedAt: IsNull() }, { deletedAt: new Date(), enabled: false });
+    this.onChange(callback.appId);
+    return true;
+  }
+
+  /** Checks every rule and returns the normalised callback; throws one BadUserInputError listing every problem. */
+  private async validate<T extends Omit<Callback, 'createdAt' | 'updatedAt' | 'deletedAt'>>(draft: T): Promise<T> {
+    const problems = new ProblemList();
+    draft.name = requiredText(problems, 'input.name', draft.name, 200);
+    draft.urlTemplate = draft.urlTemplate.trim();
+    if (!/^https?:\/\/[^\s/]/i.test(draft.urlTemplate)) {
+      problems.add('input.urlTemplate', 'must start with http:// or https:// followed by a host');
+    } else if (draft.urlTemplate.length > CALLBACK_LIMITS.urlTemplateLength) {
+      problems.add('input.urlTemplate', `must be at most ${CALLBACK_LIMITS.urlTemplateLength} characters`);
+    }
+    if (draft.bodyTemplate !== null && draft.bodyTemplate.length > CALLBACK_LIMITS.bodyTemplateLength) {
+      problems.add('input.bodyTemplate', `must be at most ${CALLBACK_LIMITS.bodyTemplateLength} characters`);
+    }
+    for (const problem of validateHeaders(draft.headers, 'input.headers')) problems.add(problem.field, problem.reason);
+    draft.headers = draft.headers.map((h) => ({ name: h.name.trim(), value: h.value }));
+
+    const eventNames = [...new Set(draft.eventNames.map((name) => name.trim()))];
+    if (eventNames.length > CALLBACK_LIMITS.eventNames) problems.add('input.eventNames', `may hold at most ${CALLBACK_LIMITS.eventNames} names`);
+    eventNames.forEach((name, i) => {
+      if (name.length === 0 || name.length > CALLBACK_LIMITS.eventNameLength) problems.add(`input.eventNames.${i}`, `must be 1 to ${CALLBACK_LIMITS.eventNameLength} characters`);
+    });
+    draft.eventNames = eventNames;
+
+    intInRange(problems, 'input.maxAttempts', draft.maxAttempts, CALLBACK_LIMITS.maxAttempts.min, CALLBACK_LIMITS.maxAttempts.max);
+    intInRange(problems, 'input.timeoutMs', draft.timeoutMs, CALLBACK_LIMITS.timeoutMs.min, CALLBACK_LIMITS.timeoutMs.max);
+    if (draft.attributedOnly && !draft.networkId) problems.add('input.attributedOnly', 'needs a networkId: attribution is checked against the callback\'s network');
+    if (draft.networkId && !(await this.dataSource.getRepository(Network).existsBy({ id: draft.networkId }))) {
+      problems.add('input.networkId', `no network with id ${draft.networkId}`);
+    }
+    problems.throwIfAny();
+
+    let macroNames: string[];
+    try {
+      macroNames = compileCallbackTemplates(draft).macroNames;
+    } catch (error) {
+      if (error instanceof DomainError) throw prefixFields(error);
+      throw error;
+    }
+    const defined = await this.macros.definedNames(draft.appId);
+    const unknown = macroNames.filter((name) => !defined.has(name) && !BUILT_IN_MACRO_NAMES.has(name)).sort();
+    if (unknown.length > 0) {
+      throw new BadUserInputError([{ field: 'input', reason: `unknown macros: ${unknown.join(', ')}` }]).withDetails({ unknownMacros: unknown });
+    }
+    return draft;
+  }
+}
+
+/** The template compiler names fields relative to the callback (urlTemplate); the API names them under `input`. */
+function prefixFields(error: DomainError): DomainError {
+  if (error instanceof BadUserInputError) {
+    return new BadUserInputError(error.problems.map((p) => ({ field: p.field.startsWith('input.') ? p.field : `input.${p.field}`, reason: p.reason })));
+  }
+  return error;
+}

@@ -1,0 +1,123 @@
+// Configuration is read from the environment once, at start, into a typed object.
+// Nothing else in the service reads process.env.
+
+export type DatabaseConfig =
+  | { type: 'sqlite'; path: string }
+  | { type: 'mysql'; url: string; host: string; port: number; user: string; password: string; database: string };
+
+export interface Config {
+  port: number;
+  database: DatabaseConfig;
+  redisUrl: string | null;
+  /** null: make a random one at start and print it once. */
+  adminApiKey: string | null;
+  dispatcher: 'inline' | 'off';
+  dispatchConcurrency: number;
+  dispatchBackoffBaseMs: number;
+  dispatchBackoffMaxMs: number;
+  dispatchLeaseMs: number;
+  dispatchAllowPrivate: boolean;
+  dispatchSender: 'got' | 'undici';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logPretty: boolean;
+}
+
+/** The longest callback timeout the API accepts (contract: timeoutMs 100..30000). */
+export const MAX_CALLBACK_TIMEOUT_MS = 30_000;
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function intSetting(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolSetting(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true, false, 1 or 0, got "${env[name]}"`);
+}
+
+function choiceSetting<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+export function parseDatabaseUrl(raw: string): DatabaseConfig {
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (path === '') throw new ConfigError('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/postbacks.sqlite');
+    return { type: 'sqlite', path };
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`DATABASE_URL must be mysql://user:pass@host:3306/db or sqlite:PATH, got "${redactUrl(raw)}"`);
+  }
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
+    throw new ConfigError(`DATABASE_URL must start with mysql:// or sqlite:, got "${url.protocol}"`);
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!database) throw new ConfigError('DATABASE_URL names no database (mysql://user:pass@host:3306/DATABASE)');
+  return {
+    type: 'mysql',
+    url: raw,
+    host: url.hostname,
+    port: url.port ? Number(url.port) : 3306,
+    user: decodeURIComponent(url.username || 'root'),
+    password: decodeURIComponent(url.password),
+    database,
+  };
+}
+
+function redactUrl(raw: string): string {
+  return raw.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+}
+
+export function loadConfig(env: Env): Config {
+  const redisUrl = env.REDIS_URL?.trim() || null;
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redactUrl(redisUrl)}"`);
+  }
+  const adminApiKey = env.ADMIN_API_KEY?.trim() || null;
+  if (adminApiKey !== null && adminApiKey.length < 16) {
+    throw new ConfigError('ADMIN_API_KEY must be at least 16 characters long');
+  }
+  const config: Config = {
+    port: intSetting(env, 'PORT', 4000, 0, 65535),
+    database: parseDatabaseUrl(env.DATABASE_URL?.trim() || 'sqlite:./data/postbacks.sqlite'),
+    redisUrl,
+    adminApiKey,
+    dispatcher: choiceSetting(env, 'DISPATCHER', ['inline', 'off'] as const, 'inline'),
+    dispatchConcurrency: intSetting(env, 'DISPATCH_CONCURRENCY', 64, 1, 10_000),
+    dispatchBackoffBaseMs: intSetting(env, 'DISPATCH_BACKOFF_BASE_MS', 5000, 1, 86_400_000),
+    dispatchBackoffMaxMs: intSetting(env, 'DISPATCH_BACKOFF_MAX_MS', 21_600_000, 1, 7 * 86_400_000),
+    dispatchLeaseMs: intSetting(env, 'DISPATCH_LEASE_MS', 60_000, 1, 86_400_000),
+    dispatchAllowPrivate: boolSetting(env, 'DISPATCH_ALLOW_PRIVATE', false),
+    dispatchSender: choiceSetting(env, 'DISPATCH_SENDER', ['got', 'undici'] as const, 'got'),
+    logLevel: choiceSetting(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    logPretty: boolSetting(env, 'LOG_PRETTY', false),
+  };
+  if (config.dispatchBackoffMaxMs < config.dispatchBackoffBaseMs) {
+    throw new ConfigError('DISPATCH_BACKOFF_MAX_MS must not be below DISPATCH_BACKOFF_BASE_MS');
+  }
+  if (config.dispatchLeaseMs <= MAX_CALLBACK_TIMEOUT_MS) {
+    throw new ConfigError(
+      `DISPATCH_LEASE_MS must exceed the longest callback timeout (${MAX_CALLBACK_TIMEOUT_MS} ms), got ${config.dispatchLeaseMs}`,
+    );
+  }
+  return config;
+}

@@ -1,0 +1,80 @@
+import 'reflect-metadata';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource } from 'typeorm';
+import { DatabaseConfig } from '../config/config';
+import { App } from '../apps/app.entity';
+import { Network } from '../networks/network.entity';
+import { Callback } from '../callbacks/callback.entity';
+import { Macro } from '../macros/macro.entity';
+import { Event } from '../events/event.entity';
+import { Delivery } from '../deliveries/delivery.entity';
+import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
+import { ApiKey } from '../auth/api-key.entity';
+import { InitialSchema1764093600000 } from '../../migrations/1764093600000-InitialSchema';
+
+export const ENTITIES = [App, Network, Callback, Macro, Event, Delivery, DeliveryAttempt, ApiKey];
+export const MIGRATIONS = [InitialSchema1764093600000];
+
+export function createDataSource(db: DatabaseConfig, options: { poolSize?: number } = {}): DataSource {
+  if (db.type === 'sqlite') {
+    if (db.path !== ':memory:') mkdirSync(dirname(db.path), { recursive: true });
+    return new DataSource({
+      type: 'better-sqlite3',
+      database: db.path,
+      entities: ENTITIES,
+      migrations: MIGRATIONS,
+      migrationsRun: false,
+      synchronize: false,
+      // WAL lets readers run beside the single writer; NORMAL sync is durable across
+      // process crashes (not power loss), the usual trade for an embedded default.
+      prepareDatabase: (database: { pragma(sql: string): unknown }) => {
+        database.pragma('journal_mode = WAL');
+        database.pragma('synchronous = NORMAL');
+        database.pragma('busy_timeout = 5000');
+        database.pragma('foreign_keys = ON');
+      },
+    });
+  }
+  return new DataSource({
+    type: 'mysql',
+    host: db.host,
+    port: db.port,
+    username: db.user,
+    password: db.password,
+    database: db.database,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    synchronize: false,
+    timezone: 'Z',
+    charset: 'utf8mb4_bin',
+    poolSize: options.poolSize ?? 16,
+    extra: { connectionLimit: options.poolSize ?? 16 },
+  });
+}
+
+export function isMysql(dataSource: DataSource): boolean {
+  return dataSource.options.type === 'mysql';
+}
+
+/**
+ * A Date as a query parameter: mysql2 binds Date (in UTC, with timezone 'Z'); better-sqlite3
+ * cannot bind Date, and TypeORM stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.SSS' UTC
+ * text, so comparisons must use that same text.
+ */
+export function dbTime(dataSource: DataSource, date: Date): Date | string {
+  if (isMysql(dataSource)) return date;
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** Creates the MySQL database named in the config if it is missing (tests and first starts). */
+export async function ensureMysqlDatabase(db: DatabaseConfig): Promise<void> {
+  if (db.type !== 'mysql') return;
+  const mysql = await import('mysql2/promise');
+  const connection = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
+  try {
+    await connection.query(`CREATE DATABASE IF NOT EXISTS \`${db.database.replace(/`/g, '``')}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  } finally {
+    await connection.end();
+  }
+}

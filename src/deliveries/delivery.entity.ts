@@ -1,0 +1,101 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { DeliveryStatus, HttpMethod } from '../common/enums';
+import { ID_COLUMN, TIME_COLUMN, jsonTransformer } from '../db/columns';
+import { HttpHeader } from '../callbacks/callback.entity';
+
+/**
+ * One postback to send: rendered once when queued (method, url, headers, body), so what a
+ * delivery shows is what is sent on every attempt. url, body and headers are exposed
+ * through DeliveryResolver, which hides them from SDK keys.
+ */
+@ObjectType('Delivery')
+@Entity('delivery')
+@Index('IDX_delivery_due', ['status', 'dueAt'])
+@Index('IDX_delivery_event', ['eventId'])
+@Index('IDX_delivery_app', ['appId', 'id'])
+@Index('IDX_delivery_network', ['networkId', 'id'])
+@Index('IDX_delivery_callback', ['callbackId', 'id'])
+export class Delivery {
+  @Field(() => ID)
+  @PrimaryColumn(ID_COLUMN)
+  id: string;
+
+  /** Event.id (the event's UUID), not the sender's key. */
+  @Column(ID_COLUMN)
+  eventId: string;
+
+  @Column(ID_COLUMN)
+  callbackId: string;
+
+  @Column(ID_COLUMN)
+  appId: string;
+
+  @Column({ ...ID_COLUMN, nullable: true })
+  networkId: string | null;
+
+  @Field(() => DeliveryStatus)
+  @Column({ type: 'varchar', length: 16 })
+  status: DeliveryStatus;
+
+  @Field(() => HttpMethod)
+  @Column({ type: 'varchar', length: 8 })
+  method: HttpMethod;
+
+  @Column({ type: 'text' })
+  url: string;
+
+  @Column({ type: 'text', nullable: true })
+  body: string | null;
+
+  @Column({ type: 'text', transformer: jsonTransformer })
+  headers: HttpHeader[];
+
+  /** Copied from the callback when queued, so a later edit cannot stretch a running attempt past its lease. */
+  @Column({ type: 'int' })
+  timeoutMs: number;
+
+  @Field(() => Int)
+  @Column({ type: 'int', default: 0 })
+  attempts: number;
+
+  @Field(() => Int)
+  @Column({ type: 'int' })
+  maxAttempts: number;
+
+  @Field(() => Int, { nullable: true })
+  @Column({ type: 'int', nullable: true })
+  lastStatusCode: number | null;
+
+  @Field(() => String, { nullable: true })
+  @Column({ type: 'text', nullable: true })
+  lastError: string | null;
+
+  @Field(() => Date, { nullable: true })
+  @Column({ ...TIME_COLUMN, nullable: true })
+  nextAttemptAt: Date | null;
+
+  /**
+   * When the dispatcher should next look at this row: the attempt time for PENDING and
+   * RETRYING, the lease end for SENDING (a dead holder's row is taken again then), NULL once
+   * DELIVERED or FAILED. The claim query reads (status, dueAt) through IDX_delivery_due.
+   */
+  @Column({ ...TIME_COLUMN, nullable: true })
+  dueAt: Date | null;
+
+  /** The worker holding the SENDING lease, so only the holder may record the attempt. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  leaseOwner: string | null;
+
+  @Field(() => Date, { nullable: true })
+  @Column({ ...TIME_COLUMN, nullable: true })
+  deliveredAt: Date | null;
+
+  @Field(() => Date)
+  @Column(TIME_COLUMN)
+  createdAt: Date;
+
+  @Field(() => Date)
+  @Column(TIME_COLUMN)
+  updatedAt: Date;
+}

@@ -1,0 +1,29 @@
+import DataLoader from 'dataloader';
+import { DataSource, In, ObjectLiteral, EntityTarget } from 'typeorm';
+import { App } from '../apps/app.entity';
+import { Network } from '../networks/network.entity';
+import { Callback } from '../callbacks/callback.entity';
+import { Event } from '../events/event.entity';
+
+/**
+ * Per-request batching of by-id lookups for nested fields, so a page of 100 deliveries
+ * costs one query per related type, not one per row. Soft-deleted rows are included:
+ * history keeps pointing at what it was sent for.
+ */
+export function createLoaders(dataSource: DataSource) {
+  function byId<T extends ObjectLiteral & { id: string }>(entity: EntityTarget<T>): DataLoader<string, T | null> {
+    return new DataLoader<string, T | null>(async (ids) => {
+      const rows = await dataSource.getRepository(entity).find({ where: { id: In([...ids]) } as never, withDeleted: true });
+      const byKey = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byKey.get(id) ?? null);
+    });
+  }
+  return {
+    app: byId(App),
+    network: byId(Network),
+    callback: byId(Callback),
+    event: byId(Event),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,23 @@
+import { registerEnumType } from 'type-graphql';
+import { ApiKeyRole, DeliveryStatus, HttpMethod, MacroSource, MacroTransform, Platform } from '../common/enums';
+
+registerEnumType(Platform, { name: 'Platform' });
+registerEnumType(HttpMethod, { name: 'HttpMethod' });
+registerEnumType(DeliveryStatus, {
+  name: 'DeliveryStatus',
+  description:
+    'PENDING: queued, not tried yet. SENDING: an attempt is under way.\nRETRYING: an attempt failed and another is scheduled (nextAttemptAt).\nDELIVERED: a 2xx came back. FAILED: no more attempts (permanent error, attempts used up, or blocked).',
+});
+registerEnumType(MacroSource, {
+  name: 'MacroSource',
+  description:
+    'FIELD: the value of a built-in macro named by `path` (e.g. an alias with a transform).\nPARAM: the value at dot path `path` inside the event\'s params.\nCONSTANT: the fixed `value` (e.g. a partner\'s key for this app).',
+});
+registerEnumType(MacroTransform, {
+  name: 'MacroTransform',
+  description: 'Applied to the raw value before encoding. Hashes give lowercase hex; an empty value stays empty.',
+});
+registerEnumType(ApiKeyRole, {
+  name: 'ApiKeyRole',
+  description: 'ADMIN: everything. SDK: record events for one app. PARTNER: read and subscribe to one network\'s deliveries.',
+});

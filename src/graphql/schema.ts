@@ -1,0 +1,21 @@
+import 'reflect-metadata';
+import './register-enums';
+import { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { AppResolver } from '../apps/app.resolver';
+import { NetworkResolver } from '../networks/network.resolver';
+import { CallbackResolver } from '../callbacks/callback.resolver';
+import { MacroResolver } from '../macros/macro.resolver';
+import { ApiKeyResolver } from '../auth/api-key.resolver';
+import { DateTimeScalar } from './scalars';
+
+export const RESOLVERS = [AppResolver, NetworkResolver, CallbackResolver, MacroResolver, ApiKeyResolver] as const;
+
+export async function buildGraphQLSchema(options: { emitSchemaFile?: string } = {}): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [...RESOLVERS],
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: false,
+    emitSchemaFile: options.emitSchemaFile ? { path: options.emitSchemaFile, sortedSchema: false } : false,
+  });
+}
