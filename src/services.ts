@@ -7,6 +7,7 @@ import { AppService } from './apps/app.service';
 import { NetworkService } from './networks/network.service';
 import { MacroService } from './macros/macro.service';
 import { CallbackService } from './callbacks/callback.service';
+import { DeliveryHub } from './deliveries/delivery-hub';
 
 /** The composition root: every service, built once per process and shared by resolvers and workers. */
 export interface Services {
@@ -19,6 +20,7 @@ export interface Services {
   networks: NetworkService;
   macros: MacroService;
   callbacks: CallbackService;
+  deliveryHub: DeliveryHub;
 }
 
 export function createServices(deps: { config: Config; dataSource: DataSource; logger: Logger; adminSecret: string; clock?: Clock }): Services {
@@ -34,5 +36,6 @@ export function createServices(deps: { config: Config; dataSource: DataSource; l
     networks: new NetworkService(deps.dataSource, clock),
     macros,
     callbacks: new CallbackService(deps.dataSource, macros),
+    deliveryHub: new DeliveryHub(),
   };
 }
