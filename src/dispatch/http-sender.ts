@@ -247,6 +247,9 @@ function safely(send: (p: OutgoingPostback) => Promise<SendResult>, now: () => D
  * got with everything that costs CPU per request and is not needed switched off: no
  * retries, hooks, cache, decompression or redirects; one extended instance so defaults are
  * merged once; the stream API so no promise wrapper buffers (possibly huge) bodies.
+ * Measured on the 2-core box (GETs to a local receiver, 64 in flight): ~200 µs of CPU per
+ * request against ~235 µs for got's defaults; most of the rest is got's per-request Options
+ * work, which no option removes. undici's sender costs ~45 µs.
  */
 export function createGotSender(options: SenderOptions): PostbackSender {
   const now = options.now ?? (() => new Date());
