@@ -8,6 +8,9 @@ import { NetworkService } from './networks/network.service';
 import { MacroService } from './macros/macro.service';
 import { CallbackService } from './callbacks/callback.service';
 import { DeliveryHub } from './deliveries/delivery-hub';
+import { DeliveryService } from './deliveries/delivery.service';
+import { EventService } from './events/event.service';
+import { RoutingCache } from './events/routing-cache';
 
 /** The composition root: every service, built once per process and shared by resolvers and workers. */
 export interface Services {
@@ -21,21 +24,30 @@ export interface Services {
   macros: MacroService;
   callbacks: CallbackService;
   deliveryHub: DeliveryHub;
+  /** Per-app callbacks, compiled templates and macros for recording events; invalidated by every configuration change. */
+  routing: RoutingCache;
+  events: EventService;
+  deliveries: DeliveryService;
 }
 
 export function createServices(deps: { config: Config; dataSource: DataSource; logger: Logger; adminSecret: string; clock?: Clock }): Services {
   const clock = deps.clock ?? systemClock;
-  const macros = new MacroService(deps.dataSource);
+  const routing = new RoutingCache(deps.dataSource, clock);
+  const deliveryHub = new DeliveryHub();
+  const macros = new MacroService(deps.dataSource, (appId) => (appId ? routing.appChanged(appId) : routing.globalMacrosChanged()));
   return {
     config: deps.config,
     dataSource: deps.dataSource,
     logger: deps.logger,
     clock,
     apiKeys: new ApiKeyService(deps.dataSource, clock, deps.adminSecret),
-    apps: new AppService(deps.dataSource, clock),
-    networks: new NetworkService(deps.dataSource, clock),
+    apps: new AppService(deps.dataSource, clock, (appId) => routing.appChanged(appId)),
+    networks: new NetworkService(deps.dataSource, clock, () => routing.networksChanged()),
     macros,
-    callbacks: new CallbackService(deps.dataSource, macros),
-    deliveryHub: new DeliveryHub(),
+    callbacks: new CallbackService(deps.dataSource, macros, (appId) => routing.appChanged(appId)),
+    deliveryHub,
+    routing,
+    events: new EventService(deps.dataSource, clock, routing, deliveryHub, deps.logger),
+    deliveries: new DeliveryService(deps.dataSource),
   };
 }

@@ -9,6 +9,7 @@ import { Callback } from '../callbacks/callback.entity';
 import { Macro } from '../macros/macro.entity';
 import { ApiKeyService } from '../auth/api-key.service';
 import { App } from './app.entity';
+import { serialized, withTransaction } from '../db/transactions';
 
 export interface AppFields {
   name?: string | null;
@@ -44,7 +45,7 @@ export class AppService {
     const fields = validateAppFields(input, true);
     const app = this.dataSource.getRepository(App).create({ id: newId(), ...fields, isLive: true });
     await this.assertNoTwin(app.bundleId, app.platform, null);
-    await this.save(() => this.dataSource.getRepository(App).insert(app), app);
+    await this.save(() => serialized(this.dataSource, () => this.dataSource.getRepository(App).insert(app)), app);
     return this.getById(app.id);
   }
 
@@ -53,7 +54,7 @@ export class AppService {
     const fields = validateAppFields(input, false);
     const next = { ...app, ...fields };
     if (next.bundleId !== app.bundleId || next.platform !== app.platform) await this.assertNoTwin(next.bundleId, next.platform, id);
-    await this.save(() => this.dataSource.getRepository(App).update({ id }, fields), next);
+    await this.save(() => serialized(this.dataSource, () => this.dataSource.getRepository(App).update({ id }, fields)), next);
     this.onChange(id);
     return this.getById(id);
   }
@@ -65,7 +66,7 @@ export class AppService {
   async delete(id: string): Promise<boolean> {
     await this.getById(id);
     const now = this.clock.now();
-    await this.dataSource.transaction(async (manager: EntityManager) => {
+    await withTransaction(this.dataSource, async (manager: EntityManager) => {
       await manager.getRepository(Callback).update({ appId: id, deletedAt: IsNull() }, { deletedAt: now, enabled: false });
       await manager.getRepository(Macro).delete({ appId: id });
       await ApiKeyService.revokeBoundKeys(manager, { appId: id }, now);

@@ -8,6 +8,7 @@ import { Network } from '../networks/network.entity';
 import { ApiKey } from './api-key.entity';
 import { Principal } from './principal';
 import { generateApiSecret, hashApiSecret, sameSecretHash, secretDisplayPrefix } from './secrets';
+import { serialized } from '../db/transactions';
 
 export interface CreateApiKeyCommand {
   name: string;
@@ -66,10 +67,7 @@ export class ApiKeyService {
     const last = this.lastUsedWritten.get(keyId) ?? 0;
     if (nowMs - last < LAST_USED_WRITE_INTERVAL_MS) return;
     this.lastUsedWritten.set(keyId, nowMs);
-    void this.dataSource
-      .getRepository(ApiKey)
-      .update({ id: keyId }, { lastUsedAt: new Date(nowMs) })
-      .catch(() => undefined);
+    void serialized(this.dataSource, () => this.dataSource.getRepository(ApiKey).update({ id: keyId }, { lastUsedAt: new Date(nowMs) })).catch(() => undefined);
   }
 
   async list(): Promise<ApiKey[]> {
@@ -110,7 +108,7 @@ export class ApiKeyService {
       lastUsedAt: null,
       revokedAt: null,
     });
-    await this.dataSource.getRepository(ApiKey).insert(apiKey);
+    await serialized(this.dataSource, () => this.dataSource.getRepository(ApiKey).insert(apiKey));
     return { apiKey: await this.dataSource.getRepository(ApiKey).findOneByOrFail({ id: apiKey.id }), secret };
   }
 
@@ -119,7 +117,7 @@ export class ApiKeyService {
     const repo = this.dataSource.getRepository(ApiKey);
     const key = await repo.findOneBy({ id });
     if (!key) throw new NotFoundError('API key', id);
-    if (!key.revokedAt) await repo.update({ id, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
+    if (!key.revokedAt) await serialized(this.dataSource, () => repo.update({ id, revokedAt: IsNull() }, { revokedAt: this.clock.now() }));
     this.forget(id);
     return true;
   }

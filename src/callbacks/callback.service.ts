@@ -10,6 +10,7 @@ import { compileCallbackTemplates, validateHeaders } from '../macros/render-post
 import { MacroService } from '../macros/macro.service';
 import { generateSigningSecret } from '../dispatch/signing';
 import { Callback, HttpHeader } from './callback.entity';
+import { serialized } from '../db/transactions';
 
 export const CALLBACK_LIMITS = {
   maxAttempts: { min: 1, max: 20, default: 10 },
@@ -80,7 +81,7 @@ export class CallbackService {
       signingSecret: input.signing ? generateSigningSecret() : null,
     };
     const callback = await this.validate(draft);
-    await this.dataSource.getRepository(Callback).insert(callback);
+    await serialized(this.dataSource, () => this.dataSource.getRepository(Callback).insert(callback));
     this.onChange(callback.appId);
     return this.getById(callback.id);
   }
@@ -98,7 +99,7 @@ export class CallbackService {
     if (input.signing === false) next.signingSecret = null;
     const callback = await this.validate(next);
     const { createdAt: _c, updatedAt: _u, deletedAt: _d, ...changes } = callback as Callback;
-    await this.dataSource.getRepository(Callback).update({ id }, changes);
+    await serialized(this.dataSource, () => this.dataSource.getRepository(Callback).update({ id }, changes));
     this.onChange(callback.appId);
     return this.getById(id);
   }
@@ -106,7 +107,7 @@ export class CallbackService {
   /** Soft delete: deliveries already made keep their callback; it fires no more. */
   async delete(id: string): Promise<boolean> {
     const callback = await this.getById(id);
-    await this.dataSource.getRepository(Callback).update({ id, deletedAt: IsNull() }, { deletedAt: new Date(), enabled: false });
+    await serialized(this.dataSource, () => this.dataSource.getRepository(Callback).update({ id, deletedAt: IsNull() }, { deletedAt: new Date(), enabled: false }));
     this.onChange(callback.appId);
     return true;
   }

@@ -12,6 +12,7 @@ import { HttpHeader } from '../callbacks/callback.entity';
 @ObjectType('Delivery')
 @Entity('delivery')
 @Index('IDX_delivery_due', ['status', 'dueAt'])
+@Index('IDX_delivery_due_at', ['dueAt'])
 @Index('IDX_delivery_event', ['eventId'])
 @Index('IDX_delivery_app', ['appId', 'id'])
 @Index('IDX_delivery_network', ['networkId', 'id'])
@@ -67,7 +68,7 @@ export class Delivery {
   @Column({ type: 'int', nullable: true })
   lastStatusCode: number | null;
 
-  @Field(() => String, { nullable: true })
+  /** Exposed through DeliveryResolver, which hides it from SDK keys. */
   @Column({ type: 'text', nullable: true })
   lastError: string | null;
 
@@ -78,7 +79,7 @@ export class Delivery {
   /**
    * When the dispatcher should next look at this row: the attempt time for PENDING and
    * RETRYING, the lease end for SENDING (a dead holder's row is taken again then), NULL once
-   * DELIVERED or FAILED. The claim query reads (status, dueAt) through IDX_delivery_due.
+   * DELIVERED or FAILED. The claim query scans IDX_delivery_due_at (dueAt alone) in due order.
    */
   @Column({ ...TIME_COLUMN, nullable: true })
   dueAt: Date | null;

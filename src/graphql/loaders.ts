@@ -4,11 +4,12 @@ import { App } from '../apps/app.entity';
 import { Network } from '../networks/network.entity';
 import { Callback } from '../callbacks/callback.entity';
 import { Event } from '../events/event.entity';
+import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
 
 /**
- * Per-request batching of by-id lookups for nested fields, so a page of 100 deliveries
- * costs one query per related type, not one per row. Soft-deleted rows are included:
- * history keeps pointing at what it was sent for.
+ * Per-request batching of lookups for nested fields, so a page of 100 deliveries costs one
+ * query per related type, not one per row. Soft-deleted rows are included: history keeps
+ * pointing at what it was sent for.
  */
 export function createLoaders(dataSource: DataSource) {
   function byId<T extends ObjectLiteral & { id: string }>(entity: EntityTarget<T>): DataLoader<string, T | null> {
@@ -23,6 +24,19 @@ export function createLoaders(dataSource: DataSource) {
     network: byId(Network),
     callback: byId(Callback),
     event: byId(Event),
+    /**
+     * Not cached: a subscription keeps one context for its whole life and resolves the same
+     * delivery again after every attempt, which must show the new attempt.
+     */
+    attemptsByDelivery: new DataLoader<string, DeliveryAttempt[]>(
+      async (deliveryIds) => {
+        const rows = await dataSource.getRepository(DeliveryAttempt).find({ where: { deliveryId: In([...deliveryIds]) }, order: { number: 'ASC' } });
+        const grouped = new Map<string, DeliveryAttempt[]>();
+        for (const row of rows) grouped.set(row.deliveryId, [...(grouped.get(row.deliveryId) ?? []), row]);
+        return deliveryIds.map((id) => grouped.get(id) ?? []);
+      },
+      { cache: false },
+    ),
   };
 }
 

@@ -7,9 +7,11 @@ import { NetworkResolver } from '../networks/network.resolver';
 import { CallbackResolver } from '../callbacks/callback.resolver';
 import { MacroResolver } from '../macros/macro.resolver';
 import { ApiKeyResolver } from '../auth/api-key.resolver';
+import { EventResolver } from '../events/event.resolver';
+import { DeliveryResolver } from '../deliveries/delivery.resolver';
 import { DateTimeScalar } from './scalars';
 
-export const RESOLVERS = [AppResolver, NetworkResolver, CallbackResolver, MacroResolver, ApiKeyResolver] as const;
+export const RESOLVERS = [AppResolver, NetworkResolver, CallbackResolver, MacroResolver, ApiKeyResolver, EventResolver, DeliveryResolver] as const;
 
 export async function buildGraphQLSchema(options: { emitSchemaFile?: string } = {}): Promise<GraphQLSchema> {
   return buildSchema({

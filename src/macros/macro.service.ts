@@ -8,6 +8,7 @@ import { Callback } from '../callbacks/callback.entity';
 import { compileCallbackTemplates } from './render-postback';
 import { validateMacroDefinition } from './macro-resolution';
 import { GLOBAL_MACRO_SCOPE, Macro } from './macro.entity';
+import { serialized } from '../db/transactions';
 
 export interface CreateMacroCommand {
   appId?: string | null;
@@ -62,7 +63,7 @@ export class MacroService {
     if (await repo.existsBy({ scope, name: definition.name })) throw duplicateMacro(definition.name, appId);
     const macro = repo.create({ id: newId(), appId, scope, ...definition });
     try {
-      await repo.insert(macro);
+      await serialized(this.dataSource, () => repo.insert(macro));
     } catch (error) {
       if (isUniqueViolation(error)) throw duplicateMacro(definition.name, appId);
       throw error;
@@ -84,7 +85,7 @@ export class MacroService {
     });
     throwProblems(validateMacroDefinition(merged, 'input'));
     const { name: _name, ...changes } = merged;
-    await this.dataSource.getRepository(Macro).update({ id }, changes);
+    await serialized(this.dataSource, () => this.dataSource.getRepository(Macro).update({ id }, changes));
     this.onChange(macro.appId);
     return this.getById(id);
   }
@@ -98,7 +99,7 @@ export class MacroService {
         callbackIds: users.map((c) => c.id),
       });
     }
-    await this.dataSource.getRepository(Macro).delete({ id });
+    await serialized(this.dataSource, () => this.dataSource.getRepository(Macro).delete({ id }));
     this.onChange(macro.appId);
     return true;
   }

@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../db/errors';
 import { Callback } from '../callbacks/callback.entity';
 import { ApiKeyService } from '../auth/api-key.service';
 import { Network } from './network.entity';
+import { serialized, withTransaction } from '../db/transactions';
 
 export const NETWORK_SLUG_PATTERN = /^[a-z0-9_-]{1,64}$/;
 
@@ -40,7 +41,7 @@ export class NetworkService {
     const fields = validateNetworkFields(input, true);
     const network = this.dataSource.getRepository(Network).create({ id: newId(), ...fields, isLive: true });
     await this.assertSlugFree(network.slug, null);
-    await this.save(() => this.dataSource.getRepository(Network).insert(network), network.slug);
+    await this.save(() => serialized(this.dataSource, () => this.dataSource.getRepository(Network).insert(network)), network.slug);
     this.onChange();
     return this.getById(network.id);
   }
@@ -49,7 +50,7 @@ export class NetworkService {
     const network = await this.getById(id);
     const fields = validateNetworkFields(input, false);
     if (fields.slug && fields.slug !== network.slug) await this.assertSlugFree(fields.slug, id);
-    await this.save(() => this.dataSource.getRepository(Network).update({ id }, fields), fields.slug ?? network.slug);
+    await this.save(() => serialized(this.dataSource, () => this.dataSource.getRepository(Network).update({ id }, fields)), fields.slug ?? network.slug);
     this.onChange();
     return this.getById(id);
   }
@@ -58,7 +59,7 @@ export class NetworkService {
   async delete(id: string): Promise<boolean> {
     await this.getById(id);
     const now = this.clock.now();
-    await this.dataSource.transaction(async (manager: EntityManager) => {
+    await withTransaction(this.dataSource, async (manager: EntityManager) => {
       await manager.getRepository(Callback).update({ networkId: id, deletedAt: IsNull() }, { deletedAt: now, enabled: false });
       await ApiKeyService.revokeBoundKeys(manager, { networkId: id }, now);
       await manager.getRepository(Network).update({ id }, { deletedAt: now, isLive: null });

@@ -1,0 +1,118 @@
+import { Arg, Ctx, Field, FieldResolver, Float, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { ApiKeyRole, HttpMethod, Platform } from '../common/enums';
+import { ForbiddenError } from '../common/errors';
+import { requireAdmin, requirePrincipal } from '../auth/principal';
+import { hidesDeviceIdentifiers } from '../auth/scope';
+import { App } from '../apps/app.entity';
+import { HttpHeader } from '../callbacks/callback.entity';
+import { Delivery } from '../deliveries/delivery.entity';
+import { Network } from '../networks/network.entity';
+import type { GraphQLContext } from '../graphql/context';
+import { JSONObjectScalar } from '../graphql/scalars';
+import { Event } from './event.entity';
+import type { EventInput } from './event-validation';
+
+@InputType('RecordEventInput')
+export class RecordEventInput implements EventInput {
+  @Field(() => ID) appId: string;
+  @Field(() => String, { nullable: true, description: 'idempotency key: the same (appId, eventId) recorded twice queues nothing new' }) eventId?: string | null;
+  @Field(() => String) name: string;
+  @Field(() => Date, { nullable: true, description: 'defaults to the time it was received' }) occurredAt?: Date | null;
+  @Field(() => String, { nullable: true }) advertisingId?: string | null;
+  @Field(() => String, { nullable: true }) ipAddress?: string | null;
+  @Field(() => String, { nullable: true }) userAgent?: string | null;
+  @Field(() => String, { nullable: true, description: 'ISO 3166-1 alpha-2, any case' }) country?: string | null;
+  @Field(() => Platform, { nullable: true, description: "defaults to the app's platform" }) platform?: Platform | null;
+  @Field(() => String, { nullable: true }) campaignId?: string | null;
+  @Field(() => String, { nullable: true, description: 'slug of the network the user is attributed to' }) network?: string | null;
+  @Field(() => Float, { nullable: true }) revenue?: number | null;
+  @Field(() => String, { nullable: true, description: 'ISO 4217, any case' }) currency?: string | null;
+  @Field(() => Boolean, { nullable: true, description: 'true: device identifiers are left out of postbacks to partners' }) limitAdTracking?: boolean | null;
+  @Field(() => JSONObjectScalar, { nullable: true, description: 'at most 16 KB as JSON' }) params?: Record<string, unknown> | null;
+}
+
+@ObjectType('RecordEventResult')
+export class RecordEventResult {
+  @Field(() => Event) event: Event;
+  @Field(() => Boolean, { description: 'true: this (app, eventId) was recorded before; nothing new was queued' }) duplicate: boolean;
+  @Field(() => [Delivery]) deliveries: Delivery[];
+}
+
+@ObjectType('RenderedPostback')
+export class RenderedPostback {
+  @Field(() => HttpMethod) method: HttpMethod;
+  @Field(() => String) url: string;
+  @Field(() => [HttpHeader], { description: 'the callback\'s rendered headers; the dispatcher adds User-Agent, webhook-id and the signature headers' }) headers: HttpHeader[];
+  @Field(() => String, { nullable: true }) body: string | null;
+  @Field(() => Boolean, { description: 'whether recording this event would fire the callback (enabled, event name, attribution)' }) wouldFire: boolean;
+  @Field(() => String, { nullable: true, description: 'why it would not fire; null when it would' }) notFiredBecause: string | null;
+}
+
+@Resolver(() => Event)
+export class EventResolver {
+  @Mutation(() => RecordEventResult)
+  async recordEvent(@Arg('input', () => RecordEventInput) input: RecordEventInput, @Ctx() ctx: GraphQLContext): Promise<RecordEventResult> {
+    const [result] = await ctx.services.events.record(ctx.principal, [input], () => 'input');
+    return result;
+  }
+
+  @Mutation(() => [RecordEventResult], { description: 'all or nothing: one invalid input rejects the batch; at most 500 inputs' })
+  recordEvents(@Arg('inputs', () => [RecordEventInput]) inputs: RecordEventInput[], @Ctx() ctx: GraphQLContext): Promise<RecordEventResult[]> {
+    return ctx.services.events.record(ctx.principal, inputs, (i) => `inputs.${i}`);
+  }
+
+  @Query(() => Event, { nullable: true })
+  async event(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Event | null> {
+    const principal = requirePrincipal(ctx.principal);
+    const event = await ctx.services.events.findById(id);
+    if (!event) return null;
+    switch (principal.role) {
+      case ApiKeyRole.SDK:
+        if (event.appId !== principal.appId) throw new ForbiddenError(`event ${id} belongs to another app`);
+        break;
+      case ApiKeyRole.PARTNER:
+        if (!(await ctx.services.deliveries.eventHasDeliveryToNetwork(id, principal.networkId))) {
+          throw new ForbiddenError(`event ${id} sent no postback to this PARTNER key's network`);
+        }
+        break;
+    }
+    return event;
+  }
+
+  @Query(() => RenderedPostback, { description: 'renders what this callback would send for the event, without sending or storing anything' })
+  previewCallback(
+    @Arg('callbackId', () => ID) callbackId: string,
+    @Arg('event', () => RecordEventInput) event: RecordEventInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<RenderedPostback> {
+    requireAdmin(ctx.principal);
+    return ctx.services.events.preview(callbackId, event);
+  }
+
+  @FieldResolver(() => App)
+  async app(@Root() event: Event, @Ctx() ctx: GraphQLContext): Promise<App> {
+    const app = await ctx.loaders.app.load(event.appId);
+    if (!app) throw new Error(`event ${event.id} points at missing app ${event.appId}`);
+    return app;
+  }
+
+  @FieldResolver(() => Network, { nullable: true, description: 'the configured network the event is attributed to; null when unattributed or the slug is not configured' })
+  network(@Root() event: Event, @Ctx() ctx: GraphQLContext): Promise<Network | null> | null {
+    return event.networkId ? ctx.loaders.network.load(event.networkId) : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'null to PARTNER keys when the event has limitAdTracking' })
+  advertisingId(@Root() event: Event, @Ctx() ctx: GraphQLContext): string | null {
+    return hidesDeviceIdentifiers(requirePrincipal(ctx.principal), event) ? null : event.advertisingId;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'null to PARTNER keys when the event has limitAdTracking' })
+  ipAddress(@Root() event: Event, @Ctx() ctx: GraphQLContext): string | null {
+    return hidesDeviceIdentifiers(requirePrincipal(ctx.principal), event) ? null : event.ipAddress;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'null to PARTNER keys when the event has limitAdTracking' })
+  userAgent(@Root() event: Event, @Ctx() ctx: GraphQLContext): string | null {
+    return hidesDeviceIdentifiers(requirePrincipal(ctx.principal), event) ? null : event.userAgent;
+  }
+}

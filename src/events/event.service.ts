@@ -1,0 +1,294 @@
+import { DataSource, EntityManager, In } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { Clock } from '../common/clock';
+import { DeliveryStatus } from '../common/enums';
+import { BadUserInputError, NotFoundError, ProblemList } from '../common/errors';
+import { newId } from '../common/ids';
+import type { Logger } from '../common/logger';
+import { isUniqueViolation } from '../db/errors';
+import { withTransaction } from '../db/transactions';
+import { Principal, requireAppWriter, requirePrincipal } from '../auth/principal';
+import { Callback } from '../callbacks/callback.entity';
+import { Delivery } from '../deliveries/delivery.entity';
+import { DeliveryHub } from '../deliveries/delivery-hub';
+import type { PostbackEventContext } from '../macros/built-in-macros';
+import { createMacroLookup } from '../macros/macro-resolution';
+import { compileCallbackTemplates, renderPostback, type RenderedPostback } from '../macros/render-postback';
+import { matchCallback } from './callback-matching';
+import { Event } from './event.entity';
+import { EVENT_LIMITS, EventInput, validateEventInput, ValidEvent } from './event-validation';
+import { AppRouting, RoutingCache } from './routing-cache';
+
+export interface RecordedEvent {
+  event: Event;
+  /** true: this (app, eventId) was recorded before, here or earlier in the same batch; nothing was queued. */
+  duplicate: boolean;
+  deliveries: Delivery[];
+}
+
+export interface PreviewedPostback extends RenderedPostback {
+  wouldFire: boolean;
+  notFiredBecause: string | null;
+}
+
+/** Rows per INSERT statement: well below MySQL's 65,535 and SQLite's 32,766 bound parameters. */
+const INSERT_CHUNK_ROWS = 500;
+/** A concurrent writer of the same (app, eventId) makes our insert fail; we look again and retry this often. */
+const DUPLICATE_RACE_ROUNDS = 3;
+export const PREVIEW_ID = '00000000-0000-0000-0000-000000000000';
+
+/** One input after planning: either a new event with its rendered deliveries, or a pointer to an earlier one. */
+type Plan =
+  | { kind: 'new'; event: Event; deliveries: Delivery[] }
+  | { kind: 'known'; event: Event }
+  | { kind: 'repeat-in-batch'; firstIndex: number };
+
+/**
+ * Recording events: validation, idempotency, matching, rendering, and queuing the deliveries
+ * in the same transaction as the event (the transactional outbox), so an event is never
+ * stored without its postbacks or the other way round.
+ */
+export class EventService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly routing: RoutingCache,
+    private readonly hub: DeliveryHub,
+    private readonly logger: Logger,
+  ) {}
+
+  findById(id: string): Promise<Event | null> {
+    return this.dataSource.getRepository(Event).findOneBy({ id });
+  }
+
+  /**
+   * Records every input or none. `fieldOf(i)` names input i in errors (`input`, `inputs.3`).
+   * Results come back in input order.
+   */
+  async record(principal: Principal | null, inputs: readonly EventInput[], fieldOf: (index: number) => string): Promise<RecordedEvent[]> {
+    requirePrincipal(principal);
+    if (inputs.length > EVENT_LIMITS.batchSize) {
+      throw BadUserInputError.field('inputs', `holds ${inputs.length} events; at most ${EVENT_LIMITS.batchSize} per call`);
+    }
+    for (const input of inputs) requireAppWriter(principal, (input.appId ?? '').trim());
+    if (inputs.length === 0) return [];
+
+    const now = this.clock.now();
+    const problems = new ProblemList();
+    const events = inputs.map((input, i) => validateEventInput(input, fieldOf(i), now, problems));
+    problems.throwIfAny();
+
+    const routings = await this.routing.forApps(events.map((e) => e.appId));
+    events.forEach((e, i) => {
+      if (!routings.get(e.appId)) problems.add(`${fieldOf(i)}.appId`, `no app with id ${e.appId}`);
+    });
+    problems.throwIfAny();
+    const networkIds = events.some((e) => e.networkSlug !== null) ? await this.routing.networkIdsBySlug() : new Map<string, string>();
+
+    let known = new Map<string, Event>();
+    for (let round = 1; ; round++) {
+      const plans = this.plan(events, routings, networkIds, known, now);
+      const fresh = plans.flatMap((p) => (p.kind === 'new' ? [p] : []));
+      try {
+        if (fresh.length > 0) await withTransaction(this.dataSource, (manager) => this.insert(manager, fresh));
+      } catch (error) {
+        // Someone else stored one of these (app, eventId) keys first: theirs is the event.
+        if (isUniqueViolation(error) && round < DUPLICATE_RACE_ROUNDS) {
+          known = await this.findRecorded(events);
+          continue;
+        }
+        throw error;
+      }
+      const queued = fresh.flatMap((p) => p.deliveries);
+      this.announce(queued);
+      this.logger.debug({ events: fresh.length, duplicates: plans.length - fresh.length, deliveries: queued.length }, 'recorded events');
+      return this.results(plans);
+    }
+  }
+
+  /** Renders what a callback would send for this event; stores and sends nothing. */
+  async preview(callbackId: string, input: EventInput): Promise<PreviewedPostback> {
+    const callback = await this.dataSource.getRepository(Callback).findOneBy({ id: callbackId });
+    if (!callback) throw new NotFoundError('callback', callbackId);
+    const now = this.clock.now();
+    const problems = new ProblemList();
+    const valid = validateEventInput(input, 'event', now, problems);
+    problems.throwIfAny();
+    if (valid.appId !== callback.appId) {
+      throw BadUserInputError.field('event.appId', `must be the callback's app (${callback.appId}): a callback renders only its own app's events`);
+    }
+    const routing = (await this.routing.forApps([callback.appId])).get(callback.appId);
+    if (!routing) throw new NotFoundError('app', callback.appId);
+    const networkIds = valid.networkSlug !== null ? await this.routing.networkIdsBySlug() : new Map<string, string>();
+    const event = buildEvent(valid, routing, networkIds, now, PREVIEW_ID);
+    const macros = await this.routing.macroScope(callback.appId);
+    const rendered = renderFor(callback, compileCallbackTemplates(callback), { ...routing, macros }, event, PREVIEW_ID);
+    const verdict = matchCallback(callback, event);
+    return { ...rendered, wouldFire: verdict.fires, notFiredBecause: verdict.fires ? null : verdict.reason };
+  }
+
+  private plan(events: ValidEvent[], routings: Map<string, AppRouting | null>, networkIds: Map<string, string>, known: Map<string, Event>, now: Date): Plan[] {
+    const firstOfKey = new Map<string, number>();
+    return events.map((valid, index): Plan => {
+      const key = idempotencyKey(valid);
+      if (key !== null) {
+        const recorded = known.get(key);
+        if (recorded) return { kind: 'known', event: recorded };
+        const first = firstOfKey.get(key);
+        if (first !== undefined) return { kind: 'repeat-in-batch', firstIndex: first };
+        firstOfKey.set(key, index);
+      }
+      const routing = routings.get(valid.appId) as AppRouting;
+      const event = buildEvent(valid, routing, networkIds, now, newId(now.getTime()));
+      const deliveries: Delivery[] = [];
+      for (const route of routing.routes) {
+        if (!matchCallback(route.callback, event).fires) continue;
+        const deliveryId = newId(now.getTime());
+        const rendered = renderFor(route.callback, route.compiled, routing, event, deliveryId);
+        deliveries.push(queuedDelivery(deliveryId, event, route.callback, rendered, now));
+      }
+      return { kind: 'new', event, deliveries };
+    });
+  }
+
+  private async insert(manager: EntityManager, plans: { event: Event; deliveries: Delivery[] }[]): Promise<void> {
+    const events = plans.map((p) => p.event);
+    const deliveries = plans.flatMap((p) => p.deliveries);
+    for (let i = 0; i < events.length; i += INSERT_CHUNK_ROWS) {
+      await manager.createQueryBuilder().insert().into(Event).values(events.slice(i, i + INSERT_CHUNK_ROWS) as QueryDeepPartialEntity<Event>[]).updateEntity(false).execute();
+    }
+    for (let i = 0; i < deliveries.length; i += INSERT_CHUNK_ROWS) {
+      await manager.createQueryBuilder().insert().into(Delivery).values(deliveries.slice(i, i + INSERT_CHUNK_ROWS)).updateEntity(false).execute();
+    }
+  }
+
+  /** Events already stored under the batch's idempotency keys. */
+  private async findRecorded(events: ValidEvent[]): Promise<Map<string, Event>> {
+    const idsByApp = new Map<string, string[]>();
+    for (const e of events) if (e.eventId !== null) idsByApp.set(e.appId, [...(idsByApp.get(e.appId) ?? []), e.eventId]);
+    const found = new Map<string, Event>();
+    for (const [appId, eventIds] of idsByApp) {
+      const rows = await this.dataSource.getRepository(Event).find({ where: { appId, eventId: In(eventIds) } });
+      for (const row of rows) found.set(`${row.appId}\u0000${row.eventId}`, row);
+    }
+    return found;
+  }
+
+  private async results(plans: Plan[]): Promise<RecordedEvent[]> {
+    const knownIds = [...new Set(plans.flatMap((p) => (p.kind === 'known' ? [p.event.id] : [])))];
+    const original = new Map<string, Delivery[]>();
+    if (knownIds.length > 0) {
+      const rows = await this.dataSource.getRepository(Delivery).find({ where: { eventId: In(knownIds) }, order: { id: 'ASC' } });
+      for (const row of rows) original.set(row.eventId, [...(original.get(row.eventId) ?? []), row]);
+    }
+    return plans.map((plan) => {
+      switch (plan.kind) {
+        case 'new':
+          return { event: plan.event, duplicate: false, deliveries: plan.deliveries };
+        case 'known':
+          return { event: plan.event, duplicate: true, deliveries: original.get(plan.event.id) ?? [] };
+        case 'repeat-in-batch': {
+          const first = plans[plan.firstIndex] as Extract<Plan, { kind: 'new' }>;
+          return { event: first.event, duplicate: true, deliveries: first.deliveries };
+        }
+      }
+    });
+  }
+
+  /** After commit: the inline dispatcher starts the new deliveries, subscribers see them PENDING. */
+  private announce(deliveries: Delivery[]): void {
+    if (deliveries.length === 0) return;
+    try {
+      this.hub.queued(deliveries);
+      this.hub.statusChanged(deliveries);
+    } catch (error) {
+      // The deliveries are stored; the dispatcher's due-time scan will find them anyway.
+      this.logger.error({ err: error }, 'a delivery listener failed after queuing');
+    }
+  }
+}
+
+function idempotencyKey(e: ValidEvent): string | null {
+  return e.eventId === null ? null : `${e.appId}\u0000${e.eventId}`;
+}
+
+function buildEvent(valid: ValidEvent, routing: AppRouting, networkIds: Map<string, string>, now: Date, id: string): Event {
+  return Object.assign(new Event(), {
+    id,
+    appId: valid.appId,
+    eventId: valid.eventId,
+    name: valid.name,
+    occurredAt: valid.occurredAt ?? now,
+    receivedAt: now,
+    advertisingId: valid.advertisingId,
+    ipAddress: valid.ipAddress,
+    userAgent: valid.userAgent,
+    country: valid.country,
+    platform: valid.platform ?? routing.app.platform,
+    campaignId: valid.campaignId,
+    networkId: valid.networkSlug !== null ? (networkIds.get(valid.networkSlug) ?? null) : null,
+    networkSlug: valid.networkSlug,
+    revenue: valid.revenue,
+    currency: valid.currency,
+    limitAdTracking: valid.limitAdTracking,
+    params: valid.params,
+  });
+}
+
+function renderFor(
+  callback: Callback,
+  compiled: ReturnType<typeof compileCallbackTemplates>,
+  routing: Pick<AppRouting, 'app' | 'macros'>,
+  event: Event,
+  deliveryId: string,
+): RenderedPostback {
+  const context: PostbackEventContext = {
+    eventUuid: event.id,
+    eventId: event.eventId,
+    name: event.name,
+    occurredAt: event.occurredAt,
+    receivedAt: event.receivedAt,
+    advertisingId: event.advertisingId,
+    ipAddress: event.ipAddress,
+    userAgent: event.userAgent,
+    country: event.country,
+    platform: event.platform,
+    campaignId: event.campaignId,
+    networkSlug: event.networkSlug,
+    revenue: event.revenue,
+    currency: event.currency,
+    limitAdTracking: event.limitAdTracking,
+    params: event.params,
+    app: { id: routing.app.id, name: routing.app.name, bundleId: routing.app.bundleId, platform: routing.app.platform },
+    deliveryId,
+  };
+  // Limit ad tracking keeps device identifiers from partners; the advertiser's own endpoints (no network) still get them.
+  const lookup = createMacroLookup(routing.macros, context, { blankDeviceIdentifiers: event.limitAdTracking && callback.networkId !== null });
+  return renderPostback(compiled, lookup);
+}
+
+function queuedDelivery(id: string, event: Event, callback: Callback, rendered: RenderedPostback, now: Date): Delivery {
+  return Object.assign(new Delivery(), {
+    id,
+    eventId: event.id,
+    callbackId: callback.id,
+    appId: event.appId,
+    networkId: callback.networkId,
+    status: DeliveryStatus.PENDING,
+    method: rendered.method,
+    url: rendered.url,
+    body: rendered.body,
+    headers: rendered.headers,
+    timeoutMs: callback.timeoutMs,
+    attempts: 0,
+    maxAttempts: callback.maxAttempts,
+    lastStatusCode: null,
+    lastError: null,
+    nextAttemptAt: now,
+    dueAt: now,
+    leaseOwner: null,
+    deliveredAt: null,
+    createdAt: now,
+    updatedAt: now,
+  });
+}
