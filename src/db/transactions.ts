@@ -1,4 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
+import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { isMysql } from './data-source';
 
 /**
@@ -18,11 +19,20 @@ const MYSQL_MAX_TRIES = 4;
 
 const sqliteLocks = new WeakMap<DataSource, Promise<unknown>>();
 
-export async function withTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+/**
+ * `isolation` applies on MySQL only (SQLite transactions are serializable). The dispatcher's
+ * claim uses READ COMMITTED: under InnoDB's default REPEATABLE READ a locking range read also
+ * locks the gap past its last row, which would block inserts of newly due deliveries.
+ */
+export async function withTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+  options: { isolation?: IsolationLevel } = {},
+): Promise<T> {
   if (!isMysql(dataSource)) return serialized(dataSource, () => dataSource.transaction(work));
   for (let attempt = 1; ; attempt++) {
     try {
-      return await dataSource.transaction(work);
+      return await (options.isolation ? dataSource.transaction(options.isolation, work) : dataSource.transaction(work));
     } catch (error) {
       if (attempt >= MYSQL_MAX_TRIES || !isRetriableMysqlError(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));

@@ -1,0 +1,300 @@
+// All the SQL of the delivery state machine (see delivery-transitions.ts for the states).
+// Every write runs in withTransaction, and every committed status change is announced on the
+// DeliveryHub after the commit, with the delivery as committed.
+//
+// Claiming. MySQL/MariaDB: `SELECT … WHERE dueAt <= now ORDER BY dueAt LIMIT n FOR UPDATE SKIP
+// LOCKED` through IDX_delivery_due_at, then UPDATE to SENDING with this worker as leaseOwner and
+// dueAt = lease end, in one READ COMMITTED transaction: concurrent workers pass over each
+// other's rows instead of waiting on them, and never get the same row. SQLite has one writer
+// and withTransaction runs this process's transactions one at a time, so the same statements
+// without the lock clause are enough; a second process on the same file cannot commit a claim
+// over ours either (its stale read snapshot fails with SQLITE_BUSY_SNAPSHOT).
+//
+// Recording. The attempt row and the summary fields are written in one transaction, and only
+// while this worker still holds the lease (WHERE leaseOwner = me AND status = 'SENDING'):
+// a worker that stalled past its lease, whose delivery was taken over, records nothing.
+import { DataSource, EntityManager, In } from 'typeorm';
+import type { Clock } from '../common/clock';
+import { DeliveryStatus } from '../common/enums';
+import { NotFoundError } from '../common/errors';
+import { isUuid, newId } from '../common/ids';
+import type { Logger } from '../common/logger';
+import type { Config } from '../config/config';
+import { dbTime, isMysql } from '../db/data-source';
+import { withTransaction } from '../db/transactions';
+import { Callback } from '../callbacks/callback.entity';
+import { Delivery } from '../deliveries/delivery.entity';
+import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
+import type { DeliveryHub } from '../deliveries/delivery-hub';
+import {
+  applyChanges,
+  attemptChanges,
+  type AttemptRecord,
+  claimChanges,
+  type ClaimedFrom,
+  expiredLeaseTakeover,
+  IN_PROGRESS_STATUSES,
+  redeliverChanges,
+  releaseChanges,
+  WAITING_STATUSES,
+} from './delivery-transitions';
+import { leaseEnd } from './lease';
+import type { NextStep, RetrySettings } from './retry-policy';
+
+export const DUE_INDEX = 'IDX_delivery_due_at';
+
+export interface ClaimedDelivery {
+  /** As committed by the claim: SENDING, held by `delivery.leaseOwner` until `delivery.dueAt`. */
+  delivery: Delivery;
+  /** Where an unstarted claim goes back to on release. */
+  claimedFrom: ClaimedFrom;
+  /** The callback's signing secret as it is now (also for a soft-deleted callback); null: unsigned. */
+  signingSecret: string | null;
+}
+
+export interface DueClaim {
+  claimed: ClaimedDelivery[];
+  /** SENDING deliveries whose lease had run out: their lost attempt recorded, now RETRYING or FAILED. */
+  takenOver: Delivery[];
+  /** The scan filled its limit: more rows may be due right now. */
+  filled: boolean;
+}
+
+export interface RecordedAttempt {
+  delivery: Delivery;
+  attempt: DeliveryAttempt;
+}
+
+export interface DeliveryQueueOptions {
+  /** DISPATCH_LEASE_MS: the floor of every lease (see lease.ts). */
+  leaseMs: number;
+  retry: RetrySettings;
+  random?: () => number;
+}
+
+export function retrySettings(config: Pick<Config, 'dispatchBackoffBaseMs' | 'dispatchBackoffMaxMs'>): RetrySettings {
+  return { backoffBaseMs: config.dispatchBackoffBaseMs, backoffMaxMs: config.dispatchBackoffMaxMs };
+}
+
+export function deliveryQueueOptions(config: Config): DeliveryQueueOptions {
+  return { leaseMs: config.dispatchLeaseMs, retry: retrySettings(config) };
+}
+
+export class DeliveryQueue {
+  private readonly mysql: boolean;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly hub: DeliveryHub,
+    private readonly logger: Logger,
+    private readonly options: DeliveryQueueOptions,
+  ) {
+    this.mysql = isMysql(dataSource);
+  }
+
+  /**
+   * Claims up to `limit` due deliveries, oldest due first, for `leaseOwner`. Due SENDING rows
+   * (a dead holder's) are taken over on the way: they count toward the limit but are not
+   * claimed for sending, since the retry policy schedules their next attempt.
+   */
+  async claimDue(leaseOwner: string, limit: number): Promise<DueClaim> {
+    if (limit <= 0) return { claimed: [], takenOver: [], filled: false };
+    const outcome = await withTransaction(
+      this.dataSource,
+      async (manager) => {
+        const now = this.clock.now();
+        const query = manager
+          .getRepository(Delivery)
+          .createQueryBuilder('d')
+          .where('d.dueAt <= :now', { now: dbTime(this.dataSource, now) })
+          .andWhere('d.status IN (:...statuses)', { statuses: IN_PROGRESS_STATUSES })
+          .orderBy('d.dueAt', 'ASC')
+          .limit(limit);
+        if (this.mysql) query.useIndex(DUE_INDEX).setLock('pessimistic_write').setOnLocked('skip_locked');
+        const rows = await query.getMany();
+        const takenOver = await this.takeOver(manager, rows.filter((d) => d.status === DeliveryStatus.SENDING), now);
+        const claimed = await this.claimRows(manager, leaseOwner, rows.filter((d) => d.status !== DeliveryStatus.SENDING), now);
+        return { claimed, takenOver, filled: rows.length >= limit };
+      },
+      { isolation: 'READ COMMITTED' },
+    );
+    this.announce([...outcome.takenOver, ...outcome.claimed.map((c) => c.delivery)]);
+    return outcome;
+  }
+
+  /** Claims these just-queued deliveries if they are still waiting and due; others are skipped. */
+  async claimQueued(leaseOwner: string, ids: readonly string[]): Promise<ClaimedDelivery[]> {
+    if (ids.length === 0) return [];
+    const claimed = await withTransaction(
+      this.dataSource,
+      async (manager) => {
+        const now = this.clock.now();
+        const query = manager
+          .getRepository(Delivery)
+          .createQueryBuilder('d')
+          .where('d.id IN (:...ids)', { ids })
+          .andWhere('d.status IN (:...statuses)', { statuses: WAITING_STATUSES })
+          .andWhere('d.dueAt <= :now', { now: dbTime(this.dataSource, now) });
+        if (this.mysql) query.setLock('pessimistic_write').setOnLocked('skip_locked');
+        return this.claimRows(manager, leaseOwner, await query.getMany(), now);
+      },
+      { isolation: 'READ COMMITTED' },
+    );
+    this.announce(claimed.map((c) => c.delivery));
+    return claimed;
+  }
+
+  /**
+   * Records one attempt of a claimed delivery and its next status. Returns null, recording
+   * nothing, when this worker no longer holds the lease (its delivery was taken over).
+   */
+  async recordAttempt(claim: ClaimedDelivery, attempt: AttemptRecord, next: NextStep): Promise<RecordedAttempt | null> {
+    const held = claim.delivery;
+    const now = this.clock.now();
+    const changes = attemptChanges(attempt, next, now);
+    const row = await withTransaction(this.dataSource, async (manager) => {
+      const updated = await manager
+        .createQueryBuilder()
+        .update(Delivery)
+        .set(changes)
+        .where({ id: held.id, leaseOwner: held.leaseOwner, status: DeliveryStatus.SENDING, attempts: attempt.number - 1 })
+        .execute();
+      if (!updated.affected) return null;
+      const inserted = manager.create(DeliveryAttempt, { id: newId(), deliveryId: held.id, ...attempt });
+      await manager.insert(DeliveryAttempt, inserted);
+      return inserted;
+    });
+    if (!row) return null;
+    const delivery = applyChanges(held, changes);
+    this.announce([delivery]);
+    return { delivery, attempt: row };
+  }
+
+  /** Puts claims that never started back in their due state, for any worker to take at once. */
+  async release(claims: readonly ClaimedDelivery[]): Promise<Delivery[]> {
+    if (claims.length === 0) return [];
+    const released = await withTransaction(this.dataSource, async (manager) => {
+      const now = this.clock.now();
+      const done: Delivery[] = [];
+      for (const claim of claims) {
+        const changes = releaseChanges(claim.claimedFrom, now);
+        const updated = await manager
+          .createQueryBuilder()
+          .update(Delivery)
+          .set(changes)
+          .where({ id: claim.delivery.id, leaseOwner: claim.delivery.leaseOwner, status: DeliveryStatus.SENDING })
+          .execute();
+        if (updated.affected) done.push(applyChanges(claim.delivery, changes));
+      }
+      return done;
+    });
+    this.announce(released);
+    return released;
+  }
+
+  /** The earliest dueAt of any live delivery (a lease end for SENDING ones); null when none is live. */
+  async nextDueAt(): Promise<Date | null> {
+    const raw = await this.dataSource
+      .getRepository(Delivery)
+      .createQueryBuilder('d')
+      .select('MIN(d.dueAt)', 'next')
+      .where('d.status IN (:...statuses)', { statuses: IN_PROGRESS_STATUSES })
+      .getRawOne<{ next: Date | string | null }>();
+    return parseDbTime(raw?.next ?? null);
+  }
+
+  /**
+   * A new round of attempts for a DELIVERED or FAILED delivery (same id, so the same
+   * webhook-id; history and count kept). NOT_FOUND when there is no such delivery, CONFLICT
+   * while it is still PENDING, SENDING or RETRYING.
+   */
+  async redeliver(id: string): Promise<Delivery> {
+    if (!isUuid(id)) throw new NotFoundError('delivery', id);
+    const delivery = await withTransaction(this.dataSource, async (manager) => {
+      const query = manager.getRepository(Delivery).createQueryBuilder('d').where('d.id = :id', { id });
+      if (this.mysql) query.setLock('pessimistic_write');
+      const current = await query.getOne();
+      if (!current) throw new NotFoundError('delivery', id);
+      const callback = await manager.getRepository(Callback).findOne({ where: { id: current.callbackId }, withDeleted: true });
+      if (!callback) throw new Error(`delivery ${id} refers to callback ${current.callbackId}, which does not exist`);
+      const changes = redeliverChanges(current, callback.maxAttempts, this.clock.now());
+      const updated = await manager.createQueryBuilder().update(Delivery).set(changes).where({ id, status: current.status }).execute();
+      if (!updated.affected) throw new Error(`delivery ${id} changed while being redelivered`);
+      return applyChanges(current, changes);
+    });
+    this.announce([delivery]);
+    try {
+      this.hub.queued([delivery]);
+    } catch (error) {
+      this.logger.error({ err: error, deliveryId: delivery.id }, 'a queued listener failed');
+    }
+    return delivery;
+  }
+
+  /** SENDING rows whose lease ended: record their lost attempt and let the retry policy decide. */
+  private async takeOver(manager: EntityManager, expired: Delivery[], now: Date): Promise<Delivery[]> {
+    const takenOver: Delivery[] = [];
+    for (const delivery of expired) {
+      const { attempt, changes } = expiredLeaseTakeover(delivery, now, this.options.retry, this.options.random);
+      const updated = await manager
+        .createQueryBuilder()
+        .update(Delivery)
+        .set(changes)
+        .where({ id: delivery.id, status: DeliveryStatus.SENDING, attempts: delivery.attempts })
+        .execute();
+      if (!updated.affected) continue;
+      await manager.insert(DeliveryAttempt, manager.create(DeliveryAttempt, { id: newId(), deliveryId: delivery.id, ...attempt }));
+      takenOver.push(applyChanges(delivery, changes));
+      this.logger.warn(
+        { deliveryId: delivery.id, callbackId: delivery.callbackId, eventId: delivery.eventId, attempt: attempt.number, previousHolder: delivery.leaseOwner, status: changes.status },
+        'took over a delivery whose lease ran out; its unrecorded attempt is counted as lost',
+      );
+    }
+    return takenOver;
+  }
+
+  private async claimRows(manager: EntityManager, leaseOwner: string, rows: Delivery[], now: Date): Promise<ClaimedDelivery[]> {
+    if (rows.length === 0) return [];
+    const changes = claimChanges(leaseOwner, leaseEnd(now, this.options.leaseMs, rows.map((d) => d.timeoutMs)), now);
+    const updated = await manager
+      .createQueryBuilder()
+      .update(Delivery)
+      .set(changes)
+      .where({ id: In(rows.map((d) => d.id)), status: In([...WAITING_STATUSES]) })
+      .execute();
+    // Cannot happen with the rows locked (MySQL) or this process the only writer (SQLite);
+    // if another process on the same SQLite file got there first, claim nothing.
+    if (updated.affected !== rows.length) throw new Error(`claimed ${updated.affected} of ${rows.length} deliveries; rolled back`);
+    const callbackIds = [...new Set(rows.map((d) => d.callbackId))];
+    const callbacks = await manager.getRepository(Callback).find({
+      select: { id: true, signingSecret: true },
+      where: { id: In(callbackIds) },
+      withDeleted: true,
+    });
+    const secrets = new Map(callbacks.map((c) => [c.id, c.signingSecret]));
+    return rows.map((row) => ({
+      delivery: applyChanges(row, changes),
+      claimedFrom: { status: row.status, dueAt: row.dueAt },
+      signingSecret: secrets.get(row.callbackId) ?? null,
+    }));
+  }
+
+  /** After commit only. A failing listener must not undo or repeat a committed change. */
+  private announce(deliveries: Delivery[]): void {
+    if (deliveries.length === 0) return;
+    try {
+      this.hub.statusChanged(deliveries);
+    } catch (error) {
+      this.logger.error({ err: error, deliveryIds: deliveries.slice(0, 20).map((d) => d.id) }, 'a statusChanged listener failed');
+    }
+  }
+}
+
+/** A datetime from a raw (not hydrated) query: mysql2 gives a Date, SQLite TypeORM's UTC text. */
+export function parseDbTime(value: Date | string | null): Date | null {
+  if (value === null) return null;
+  if (value instanceof Date) return value;
+  const date = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
+  return Number.isNaN(date.getTime()) ? null : date;
+}

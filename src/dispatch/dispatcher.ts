@@ -1,0 +1,415 @@
+// The dispatch loop: claims deliveries, sends them, records every attempt. It runs inside the
+// API process (DISPATCHER=inline) or alone in `npm run worker`, any number of them against one
+// database; the lease (delivery-queue.ts, lease.ts) keeps them from sending the same attempt.
+//
+// Wake-ups, so no delivery waits on a coarse poll:
+// - queued: the DeliveryHub announces deliveries this process just stored; their ids are
+//   claimed at once (the first attempt starts without any polling delay);
+// - a slot frees: a finished attempt makes room, and the loop claims again;
+// - due: a timer wakes the loop at the earliest due time it knows (the database's MIN(dueAt),
+//   or a retry this process just scheduled), and at least every MAX_SCAN_INTERVAL_MS for what
+//   other processes scheduled (scan-schedule.ts).
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../common/clock';
+import type { Logger } from '../common/logger';
+import { postbackUserAgent } from '../common/package-info';
+import { type Config, MAX_CALLBACK_TIMEOUT_MS } from '../config/config';
+import type { Delivery } from '../deliveries/delivery.entity';
+import type { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
+import type { DeliveryHub } from '../deliveries/delivery-hub';
+import { type ClaimedDelivery, DeliveryQueue, retrySettings } from './delivery-queue';
+import { attemptFromResult } from './delivery-transitions';
+import { createSender, type PostbackSender, type SendErrorKind } from './http-sender';
+import { canStartBeforeLeaseEnds, RECORDING_ALLOWANCE_MS } from './lease';
+import { type AttemptOutcome, classifyAttempt, decideNextStep, type RetrySettings } from './retry-policy';
+import { earliest, MAX_SCAN_INTERVAL_MS, msUntilNextScan } from './scan-schedule';
+
+/**
+ * Hooks for metrics and tests; the loop calls them and ignores what they throw. Everything is
+ * optional (see NO_OP_OBSERVER).
+ */
+export interface DispatchObserver {
+  /** A claim took deliveries for sending (`via`: announced by this process, or found by the due scan). */
+  claimed(count: number, via: 'queued' | 'scan'): void;
+  /** An attempt was made and recorded (a refused destination included). */
+  attemptFinished(event: AttemptFinished): void;
+  /** A delivery reached DELIVERED or FAILED. */
+  deliveryFinished(delivery: Delivery): void;
+  /** The address guard refused the destination: nothing was sent, and the delivery FAILED. */
+  refused(delivery: Delivery, attempt: DeliveryAttempt): void;
+  /** Deliveries whose holder's lease had run out were taken over, their lost attempt counted. */
+  takenOver(deliveries: Delivery[]): void;
+  /** This worker's result came after its lease had been taken over; it was not recorded. */
+  leaseLost(delivery: Delivery): void;
+  /** Claiming or recording failed (database errors); the loop carries on. */
+  failed(stage: 'claim' | 'record', error: unknown): void;
+}
+
+export interface AttemptFinished {
+  /** As committed after the attempt. */
+  delivery: Delivery;
+  attempt: DeliveryAttempt;
+  outcome: AttemptOutcome;
+  errorKind: SendErrorKind | null;
+}
+
+export const NO_OP_OBSERVER: DispatchObserver = {
+  claimed: () => undefined,
+  attemptFinished: () => undefined,
+  deliveryFinished: () => undefined,
+  refused: () => undefined,
+  takenOver: () => undefined,
+  leaseLost: () => undefined,
+  failed: () => undefined,
+};
+
+export interface DispatcherSettings {
+  /** DISPATCH_CONCURRENCY: attempts in flight at most. */
+  concurrency: number;
+  retry: RetrySettings;
+  /** How long stop() waits for attempts in flight before leaving them to lease takeover. */
+  shutdownGraceMs?: number;
+  maxScanIntervalMs?: number;
+}
+
+/** Every attempt ends within its timeout (≤ MAX_CALLBACK_TIMEOUT_MS) and is then recorded. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = MAX_CALLBACK_TIMEOUT_MS + RECORDING_ALLOWANCE_MS;
+/** After a database error the loop looks again this much later, instead of spinning on it. */
+export const CLAIM_ERROR_PAUSE_MS = 1000;
+/** Ids announced by the hub and not claimed yet; past this the due scan finds the rest. */
+export const MAX_ANNOUNCED_IDS = 10_000;
+
+export interface DispatcherDeps {
+  queue: DeliveryQueue;
+  hub: DeliveryHub;
+  sender: PostbackSender;
+  clock: Clock;
+  logger: Logger;
+  settings: DispatcherSettings;
+  observer?: Partial<DispatchObserver>;
+  workerId?: string;
+  random?: () => number;
+}
+
+/** Identifies this process as a lease holder (the column is 64 characters). */
+export function newWorkerId(): string {
+  return `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(4).toString('hex')}`.slice(0, 64);
+}
+
+/**
+ * How many free slots make a claim worth its transaction. Each claim costs a round trip and a
+ * commit; refilling one slot at a time under load would spend as much on claiming as on
+ * recording. When nothing is in flight any free slot is enough, so an idle process starts a
+ * single new delivery at once.
+ */
+export function worthClaiming(free: number, inFlight: number, concurrency: number): boolean {
+  if (free <= 0) return false;
+  return inFlight === 0 || free >= Math.max(1, Math.floor(concurrency / 8));
+}
+
+export class Dispatcher {
+  readonly workerId: string;
+  private readonly observer: DispatchObserver;
+  private readonly log: Logger;
+  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  /** Announced by the hub, not claimed yet; a Set keeps arrival order and drops repeats. */
+  private readonly announced = new Set<string>();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private scanDue = true;
+  private nextDueAt: Date | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private pumping: Promise<void> | null = null;
+  private pumpAgain = false;
+  private unsubscribe: (() => void) | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.workerId = deps.workerId ?? newWorkerId();
+    this.observer = { ...NO_OP_OBSERVER, ...deps.observer };
+    this.log = deps.logger.child({ component: 'dispatcher', workerId: this.workerId });
+  }
+
+  get attemptsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  start(): void {
+    if (this.state !== 'new') throw new Error(`the dispatcher cannot start when ${this.state}`);
+    this.state = 'running';
+    this.unsubscribe = this.deps.hub.onQueued((deliveries) => this.onQueued(deliveries));
+    this.log.info({ concurrency: this.deps.settings.concurrency }, 'dispatcher started');
+    this.kick();
+  }
+
+  /**
+   * Stops claiming, lets attempts in flight finish and record (at most shutdownGraceMs), and
+   * puts claimed-but-unstarted deliveries back for any worker. Attempts still running after
+   * the grace period are left to lease takeover. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.announced.clear();
+    if (wasRunning) {
+      // A claim under way finishes; the loop sees `stopping` and releases what it got.
+      await this.pumping;
+      const grace = this.deps.settings.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+      let graceTimer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        Promise.allSettled([...this.inFlight.values()]).then(() => true),
+        new Promise<false>((resolve) => {
+          graceTimer = setTimeout(() => resolve(false), grace);
+        }),
+      ]);
+      clearTimeout(graceTimer);
+      if (!finished) {
+        this.log.warn({ inFlight: this.inFlight.size, graceMs: grace }, 'stopped waiting for attempts in flight; other workers take them over when their leases end');
+      }
+    }
+    await this.deps.sender.close();
+    this.state = 'stopped';
+    this.log.info('dispatcher stopped');
+  }
+
+  private onQueued(deliveries: Delivery[]): void {
+    if (this.state !== 'running') return;
+    for (const delivery of deliveries) {
+      if (this.announced.size >= MAX_ANNOUNCED_IDS) {
+        this.scanDue = true;
+        break;
+      }
+      this.announced.add(delivery.id);
+    }
+    this.kick();
+  }
+
+  /** Runs the claim loop unless it is running; then it goes round once more. */
+  private kick(): void {
+    if (this.state !== 'running') return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = this.pump().finally(() => {
+      this.pumping = null;
+      this.scheduleScan();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    do {
+      this.pumpAgain = false;
+      await this.claimWhatFits();
+    } while (this.pumpAgain && this.state === 'running');
+  }
+
+  private async claimWhatFits(): Promise<void> {
+    const { concurrency } = this.deps.settings;
+    while (this.state === 'running') {
+      const free = concurrency - this.inFlight.size;
+      if (!worthClaiming(free, this.inFlight.size, concurrency)) return;
+
+      if (this.announced.size > 0) {
+        const ids = takeFirst(this.announced, free);
+        let claims: ClaimedDelivery[];
+        try {
+          claims = await this.deps.queue.claimQueued(this.workerId, ids);
+        } catch (error) {
+          // They are stored as due; the scan finds them once the database answers again.
+          this.claimFailed(error);
+          return;
+        }
+        if (!(await this.launch(claims, 'queued'))) return;
+        continue;
+      }
+
+      if (!this.scanDue) return;
+      this.scanDue = false;
+      try {
+        const due = await this.deps.queue.claimDue(this.workerId, free);
+        if (due.takenOver.length > 0) this.notify('takenOver', due.takenOver);
+        if (!(await this.launch(due.claimed, 'scan'))) return;
+        if (due.filled) {
+          this.scanDue = true;
+          continue;
+        }
+        this.nextDueAt = earliest(this.nextDueAt, await this.deps.queue.nextDueAt());
+      } catch (error) {
+        this.claimFailed(error);
+      }
+      return;
+    }
+  }
+
+  /** Starts the claimed attempts; when stopping, releases them instead and returns false. */
+  private async launch(claims: ClaimedDelivery[], via: 'queued' | 'scan'): Promise<boolean> {
+    if (this.state !== 'running') {
+      await this.release(claims);
+      return false;
+    }
+    if (claims.length > 0) this.notify('claimed', claims.length, via);
+    for (const claim of claims) {
+      const id = claim.delivery.id;
+      const run = this.attempt(claim).finally(() => {
+        this.inFlight.delete(id);
+        this.kick();
+      });
+      this.inFlight.set(id, run);
+    }
+    return true;
+  }
+
+  private async release(claims: ClaimedDelivery[]): Promise<void> {
+    if (claims.length === 0) return;
+    try {
+      const released = await this.deps.queue.release(claims);
+      this.log.info({ released: released.length }, 'released claimed deliveries that had not started');
+    } catch (error) {
+      this.log.error({ err: error, deliveryIds: claims.map((c) => c.delivery.id) }, 'could not release claimed deliveries; they are taken over when their leases end');
+    }
+  }
+
+  /** One attempt of one claimed delivery: send, classify, record. Never rejects. */
+  private async attempt(claim: ClaimedDelivery): Promise<void> {
+    const { clock, sender, queue, settings } = this.deps;
+    const held = claim.delivery;
+    const log = this.log.child({ deliveryId: held.id, callbackId: held.callbackId, eventId: held.eventId });
+    try {
+      if (!canStartBeforeLeaseEnds(clock.now(), held.dueAt ?? clock.now(), held.timeoutMs)) {
+        log.warn({ leaseEndsAt: held.dueAt }, 'too little of the lease left to start the attempt; released');
+        await this.release([claim]);
+        return;
+      }
+      const number = held.attempts + 1;
+      const result = await sender.send({
+        deliveryId: held.id,
+        method: held.method,
+        url: held.url,
+        headers: held.headers,
+        body: held.body,
+        timeoutMs: held.timeoutMs,
+        signingSecret: claim.signingSecret,
+      });
+      const outcome = classifyAttempt(result);
+      const next = decideNextStep({
+        attemptNumber: number,
+        maxAttempts: held.maxAttempts,
+        outcome,
+        now: clock.now(),
+        settings: settings.retry,
+        random: this.deps.random,
+      });
+      let recorded;
+      try {
+        recorded = await queue.recordAttempt(claim, attemptFromResult(number, result), next);
+      } catch (error) {
+        log.error({ err: error, attempt: number }, 'could not record the attempt; the delivery is taken over when its lease ends');
+        this.notify('failed', 'record', error);
+        return;
+      }
+      if (!recorded) {
+        log.warn({ attempt: number }, 'the lease was taken over before the attempt was recorded; result dropped');
+        this.notify('leaseLost', held);
+        return;
+      }
+      const { delivery, attempt } = recorded;
+      const summary = { attempt: number, status: delivery.status, statusCode: result.statusCode, error: result.error, latencyMs: attempt.latencyMs };
+      if (next.status === 'RETRYING') {
+        log.info({ ...summary, nextAttemptAt: next.nextAttemptAt }, 'postback attempt failed; retry scheduled');
+        this.nextDueAt = earliest(this.nextDueAt, next.nextAttemptAt);
+        this.scheduleScan();
+      } else if (next.status === 'FAILED') {
+        log.warn(summary, 'postback failed');
+      } else {
+        log.debug(summary, 'postback delivered');
+      }
+      this.notify('attemptFinished', { delivery, attempt, outcome, errorKind: result.errorKind });
+      if (result.errorKind === 'blocked') this.notify('refused', delivery, attempt);
+      if (next.status !== 'RETRYING') this.notify('deliveryFinished', delivery);
+    } catch (error) {
+      // Not expected: the sender never throws and recording is caught above.
+      log.error({ err: error }, 'unexpected error in a postback attempt');
+    }
+  }
+
+  private claimFailed(error: unknown): void {
+    this.log.error({ err: error }, 'claiming deliveries failed; trying again shortly');
+    this.notify('failed', 'claim', error);
+    this.scanDue = false;
+    this.nextDueAt = new Date(this.deps.clock.now().getTime() + CLAIM_ERROR_PAUSE_MS);
+  }
+
+  /** (Re)arms the wake-up for the earliest known due time, at most MAX_SCAN_INTERVAL_MS away. */
+  private scheduleScan(): void {
+    if (this.state !== 'running') return;
+    if (this.timer) clearTimeout(this.timer);
+    const maxMs = this.deps.settings.maxScanIntervalMs ?? MAX_SCAN_INTERVAL_MS;
+    const delay = msUntilNextScan(this.deps.clock.now(), this.nextDueAt, maxMs);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.scanDue = true;
+      this.nextDueAt = null;
+      this.kick();
+    }, delay);
+    this.timer.unref();
+  }
+
+  private notify<K extends keyof DispatchObserver>(hook: K, ...args: Parameters<DispatchObserver[K]>): void {
+    try {
+      (this.observer[hook] as (...a: Parameters<DispatchObserver[K]>) => void)(...args);
+    } catch (error) {
+      this.log.error({ err: error, hook }, 'a dispatch observer failed');
+    }
+  }
+}
+
+function takeFirst(ids: Set<string>, count: number): string[] {
+  const taken: string[] = [];
+  for (const id of ids) {
+    if (taken.length >= count) break;
+    taken.push(id);
+  }
+  for (const id of taken) ids.delete(id);
+  return taken;
+}
+
+/** A dispatcher as configured, with its own HTTP sender (closed by stop()). */
+export function createDispatcher(deps: {
+  config: Config;
+  queue: DeliveryQueue;
+  hub: DeliveryHub;
+  clock: Clock;
+  logger: Logger;
+  observer?: Partial<DispatchObserver>;
+}): Dispatcher {
+  const { config } = deps;
+  const sender = createSender(config.dispatchSender, {
+    allowPrivate: config.dispatchAllowPrivate,
+    userAgent: postbackUserAgent(),
+    maxSockets: config.dispatchConcurrency,
+    now: () => deps.clock.now(),
+  });
+  return new Dispatcher({
+    queue: deps.queue,
+    hub: deps.hub,
+    sender,
+    clock: deps.clock,
+    logger: deps.logger,
+    observer: deps.observer,
+    settings: { concurrency: config.dispatchConcurrency, retry: retrySettings(config) },
+  });
+}
