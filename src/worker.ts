@@ -1,0 +1,84 @@
+// `npm run worker`: a dispatcher-only process (no GraphQL), for scaling delivery out. Any
+// number of them, on any number of machines, may run against one MySQL beside the API nodes
+// (which may run their own inline dispatcher or DISPATCHER=off): leases keep them apart.
+import 'reflect-metadata';
+import type { DataSource } from 'typeorm';
+import { ConfigError, loadConfig, type Config } from './config/config';
+import { createLogger, type Logger } from './common/logger';
+import { systemClock } from './common/clock';
+import { createDataSource } from './db/data-source';
+import { DeliveryHub } from './deliveries/delivery-hub';
+import { DeliveryQueue, deliveryQueueOptions } from './dispatch/delivery-queue';
+import { createDispatcher } from './dispatch/dispatcher';
+
+/** How often a worker looks again while the API has not applied the schema yet. */
+const SCHEMA_POLL_MS = 2000;
+
+/**
+ * Workers never migrate: several starting at once (or beside an API node that migrates)
+ * would race on the same DDL. The API applies migrations at start; a worker waits for that.
+ */
+async function waitForSchema(dataSource: DataSource, logger: Logger, stopped: () => boolean): Promise<boolean> {
+  let logged = false;
+  while (!stopped()) {
+    if (!(await dataSource.showMigrations())) return true;
+    if (!logged) {
+      logger.warn('the database schema has pending migrations; waiting for the API (npm start) to apply them');
+      logged = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, SCHEMA_POLL_MS));
+  }
+  return false;
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config).child({ process: 'worker' });
+  let signalled = false;
+  let shutdown: () => Promise<void> = async () => undefined;
+  const onSignal = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    logger.info({ signal }, 'shutting down');
+    shutdown().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
+  const dataSource = createDataSource(config.database, { poolSize: Math.max(4, Math.ceil(config.dispatchConcurrency / 2)) });
+  await dataSource.initialize();
+  shutdown = () => dataSource.destroy();
+  if (!(await waitForSchema(dataSource, logger, () => signalled))) return;
+
+  // The worker's own hub: the dispatcher announces every status change on it. Subscribers on
+  // API nodes see them once cross-process fan-out (Redis) publishes this hub's changes too.
+  const hub = new DeliveryHub();
+  const queue = new DeliveryQueue(dataSource, systemClock, hub, logger, deliveryQueueOptions(config));
+  const dispatcher = createDispatcher({ config, queue, hub, clock: systemClock, logger });
+  shutdown = async () => {
+    await dispatcher.stop();
+    await dataSource.destroy();
+  };
+  dispatcher.start();
+  logger.info({ database: config.database.type, workerId: dispatcher.workerId, concurrency: config.dispatchConcurrency }, 'postback worker running');
+}
+
+main().catch((error) => {
+  process.stderr.write(`worker failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
