@@ -9,12 +9,15 @@ import { createDataSource, ensureMysqlDatabase } from './db/data-source';
 import { buildGraphQLSchema } from './graphql/schema';
 import { createHttpServer, HttpServerHandle } from './server/http-server';
 import { createServices, Services } from './services';
+import { createDispatcher, Dispatcher } from './dispatch/dispatcher';
 
 export interface RunningService {
   url: string;
   port: number;
   services: Services;
   http: HttpServerHandle;
+  /** The inline dispatcher; null with DISPATCHER=off. */
+  dispatcher: Dispatcher | null;
   stop(): Promise<void>;
 }
 
@@ -28,7 +31,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   return dataSource;
 }
 
-/** Starts the whole API process: database, GraphQL over HTTP and WebSocket, and (later) the inline dispatcher. */
+/** Starts the whole API process: database, GraphQL over HTTP and WebSocket, and the inline dispatcher (DISPATCHER=inline). */
 export async function startService(config: Config, options: { logger?: Logger; clock?: Clock; adminSecret?: string } = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config);
   const adminSecret = options.adminSecret ?? config.adminApiKey ?? generateBootstrapAdminSecret(logger);
@@ -41,6 +44,11 @@ export async function startService(config: Config, options: { logger?: Logger; c
     http.server.listen(config.port, () => resolve());
   });
   const port = (http.server.address() as AddressInfo).port;
+  const dispatcher =
+    config.dispatcher === 'inline'
+      ? createDispatcher({ config, queue: services.deliveryQueue, hub: services.deliveryHub, clock: services.clock, logger })
+      : null;
+  dispatcher?.start();
   logger.info({ port, database: config.database.type, dispatcher: config.dispatcher }, 'postback service listening');
 
   let stopping: Promise<void> | null = null;
@@ -49,8 +57,11 @@ export async function startService(config: Config, options: { logger?: Logger; c
     port,
     services,
     http,
+    dispatcher,
     stop() {
       stopping ??= (async () => {
+        // First: in-flight attempts still need the database to record their results.
+        await dispatcher?.stop();
         await http.stop();
         await dataSource.destroy();
       })();

@@ -11,6 +11,7 @@ import { DeliveryHub } from './deliveries/delivery-hub';
 import { DeliveryService } from './deliveries/delivery.service';
 import { EventService } from './events/event.service';
 import { RoutingCache } from './events/routing-cache';
+import { DeliveryQueue, deliveryQueueOptions } from './dispatch/delivery-queue';
 
 /** The composition root: every service, built once per process and shared by resolvers and workers. */
 export interface Services {
@@ -28,6 +29,8 @@ export interface Services {
   routing: RoutingCache;
   events: EventService;
   deliveries: DeliveryService;
+  /** The delivery state machine's SQL: claims, attempts, redeliver (used by the dispatcher and the redeliver mutation). */
+  deliveryQueue: DeliveryQueue;
 }
 
 export function createServices(deps: { config: Config; dataSource: DataSource; logger: Logger; adminSecret: string; clock?: Clock }): Services {
@@ -49,5 +52,6 @@ export function createServices(deps: { config: Config; dataSource: DataSource; l
     routing,
     events: new EventService(deps.dataSource, clock, routing, deliveryHub, deps.logger),
     deliveries: new DeliveryService(deps.dataSource),
+    deliveryQueue: new DeliveryQueue(deps.dataSource, clock, deliveryHub, deps.logger, deliveryQueueOptions(deps.config)),
   };
 }

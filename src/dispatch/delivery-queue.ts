@@ -13,7 +13,7 @@
 // Recording. The attempt row and the summary fields are written in one transaction, and only
 // while this worker still holds the lease (WHERE leaseOwner = me AND status = 'SENDING'):
 // a worker that stalled past its lease, whose delivery was taken over, records nothing.
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import type { Clock } from '../common/clock';
 import { DeliveryStatus } from '../common/enums';
 import { NotFoundError } from '../common/errors';
@@ -104,23 +104,33 @@ export class DeliveryQueue {
       this.dataSource,
       async (manager) => {
         const now = this.clock.now();
-        const query = manager
-          .getRepository(Delivery)
-          .createQueryBuilder('d')
-          .where('d.dueAt <= :now', { now: dbTime(this.dataSource, now) })
-          .andWhere('d.status IN (:...statuses)', { statuses: IN_PROGRESS_STATUSES })
-          .orderBy('d.dueAt', 'ASC')
-          .limit(limit);
-        if (this.mysql) query.useIndex(DUE_INDEX).setLock('pessimistic_write').setOnLocked('skip_locked');
-        const rows = await query.getMany();
+        const rows = await this.dueScan(manager, now, limit).getMany();
+        await this.clearStrayDueTimes(manager, rows.filter((d) => !IN_PROGRESS_STATUSES.includes(d.status)));
         const takenOver = await this.takeOver(manager, rows.filter((d) => d.status === DeliveryStatus.SENDING), now);
-        const claimed = await this.claimRows(manager, leaseOwner, rows.filter((d) => d.status !== DeliveryStatus.SENDING), now);
+        const claimed = await this.claimRows(manager, leaseOwner, rows.filter((d) => WAITING_STATUSES.includes(d.status)), now);
         return { claimed, takenOver, filled: rows.length >= limit };
       },
       { isolation: 'READ COMMITTED' },
     );
     this.announce([...outcome.takenOver, ...outcome.claimed.map((c) => c.delivery)]);
     return outcome;
+  }
+
+  /**
+   * The claim scan: the first `limit` due rows in due order, locked and skipping rows other
+   * workers hold locked (MySQL). On dueAt alone: a status predicate tempts both planners into
+   * IDX_delivery_due (status, dueAt), one range per status and a sort, where a locking read
+   * then locks every due row it sorted, not only the `limit` it returns.
+   */
+  dueScan(manager: EntityManager, now: Date, limit: number): SelectQueryBuilder<Delivery> {
+    const query = manager
+      .getRepository(Delivery)
+      .createQueryBuilder('d')
+      .where('d.dueAt <= :now', { now: dbTime(this.dataSource, now) })
+      .orderBy('d.dueAt', 'ASC')
+      .limit(limit);
+    if (this.mysql) query.useIndex(DUE_INDEX).setLock('pessimistic_write').setOnLocked('skip_locked');
+    return query;
   }
 
   /** Claims these just-queued deliveries if they are still waiting and due; others are skipped. */
@@ -193,13 +203,15 @@ export class DeliveryQueue {
     return released;
   }
 
-  /** The earliest dueAt of any live delivery (a lease end for SENDING ones); null when none is live. */
+  /**
+   * The earliest dueAt of any live delivery (a lease end for SENDING ones); null when none is
+   * live. One index lookup: only live deliveries have a dueAt.
+   */
   async nextDueAt(): Promise<Date | null> {
     const raw = await this.dataSource
       .getRepository(Delivery)
       .createQueryBuilder('d')
       .select('MIN(d.dueAt)', 'next')
-      .where('d.status IN (:...statuses)', { statuses: IN_PROGRESS_STATUSES })
       .getRawOne<{ next: Date | string | null }>();
     return parseDbTime(raw?.next ?? null);
   }
@@ -230,6 +242,21 @@ export class DeliveryQueue {
       this.logger.error({ err: error, deliveryId: delivery.id }, 'a queued listener failed');
     }
     return delivery;
+  }
+
+  /**
+   * A DELIVERED or FAILED row with a dueAt breaks the invariant the claim scan relies on (no
+   * transition here writes one); left alone it would come back on every scan.
+   */
+  private async clearStrayDueTimes(manager: EntityManager, stray: Delivery[]): Promise<void> {
+    if (stray.length === 0) return;
+    this.logger.error({ deliveryIds: stray.map((d) => d.id) }, 'final deliveries had a due time; cleared it');
+    await manager
+      .createQueryBuilder()
+      .update(Delivery)
+      .set({ dueAt: null })
+      .where({ id: In(stray.map((d) => d.id)) })
+      .execute();
   }
 
   /** SENDING rows whose lease ended: record their lost attempt and let the retry policy decide. */

@@ -365,7 +365,6 @@ export class Dispatcher {
       this.nextDueAt = null;
       this.kick();
     }, delay);
-    this.timer.unref();
   }
 
   private notify<K extends keyof DispatchObserver>(hook: K, ...args: Parameters<DispatchObserver[K]>): void {

@@ -11,7 +11,6 @@ import { buildGraphQLSchema } from '../../src/graphql/schema';
  * the list only shrinks.
  */
 const PENDING: Record<string, string> = {
-  'Mutation.redeliver was removed.': '#4 dispatcher',
   'Subscription was removed.': '#5 delivery status',
 };
 
