@@ -156,6 +156,16 @@ export class Dispatcher {
     return this.stopping;
   }
 
+  /**
+   * Look for due deliveries now rather than at the next scheduled scan: for a signal from
+   * another process (deliveries queued on an API node without an inline dispatcher).
+   */
+  wake(): void {
+    if (this.state !== 'running') return;
+    this.scanDue = true;
+    this.kick();
+  }
+
   private async shutDown(): Promise<void> {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
