@@ -9,6 +9,7 @@ import { createDataSource, ensureMysqlDatabase } from './db/data-source';
 import { buildGraphQLSchema } from './graphql/schema';
 import { createHttpServer, HttpServerHandle } from './server/http-server';
 import { createServices, Services } from './services';
+import { createClusterPubSub } from './pubsub/cluster-pubsub';
 import { createDispatcher, Dispatcher } from './dispatch/dispatcher';
 
 export interface RunningService {
@@ -36,7 +37,12 @@ export async function startService(config: Config, options: { logger?: Logger; c
   const logger = options.logger ?? createLogger(config);
   const adminSecret = options.adminSecret ?? config.adminApiKey ?? generateBootstrapAdminSecret(logger);
   const dataSource = await openDatabase(config, logger);
-  const services = createServices({ config, dataSource, logger, adminSecret, clock: options.clock });
+  const pubsub = await createClusterPubSub({ redisUrl: config.redisUrl, database: config.database, logger }).catch(async (error) => {
+    await dataSource.destroy();
+    throw error;
+  });
+  const services = createServices({ config, dataSource, logger, adminSecret, pubsub, clock: options.clock });
+  await services.metrics.refreshNetworkNames();
   const schema = await buildGraphQLSchema();
   const http = await createHttpServer(services, schema);
   await new Promise<void>((resolve, reject) => {
@@ -46,7 +52,7 @@ export async function startService(config: Config, options: { logger?: Logger; c
   const port = (http.server.address() as AddressInfo).port;
   const dispatcher =
     config.dispatcher === 'inline'
-      ? createDispatcher({ config, queue: services.deliveryQueue, hub: services.deliveryHub, clock: services.clock, logger })
+      ? createDispatcher({ config, queue: services.deliveryQueue, hub: services.deliveryHub, clock: services.clock, logger, observer: services.metrics.dispatchObserver() })
       : null;
   dispatcher?.start();
   logger.info({ port, database: config.database.type, dispatcher: config.dispatcher }, 'postback service listening');
@@ -63,6 +69,7 @@ export async function startService(config: Config, options: { logger?: Logger; c
         // First: in-flight attempts still need the database to record their results.
         await dispatcher?.stop();
         await http.stop();
+        await pubsub.close();
         await dataSource.destroy();
       })();
       return stopping;

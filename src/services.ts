@@ -11,6 +11,9 @@ import { DeliveryHub } from './deliveries/delivery-hub';
 import { DeliveryService } from './deliveries/delivery.service';
 import { EventService } from './events/event.service';
 import { RoutingCache } from './events/routing-cache';
+import type { ClusterPubSub, ConfigChange } from './pubsub/cluster-pubsub';
+import { toDeliverySnapshot } from './deliveries/delivery-snapshot';
+import { ServiceMetrics } from './observability/metrics';
 import { DeliveryQueue, deliveryQueueOptions } from './dispatch/delivery-queue';
 
 /** The composition root: every service, built once per process and shared by resolvers and workers. */
@@ -29,29 +32,68 @@ export interface Services {
   routing: RoutingCache;
   events: EventService;
   deliveries: DeliveryService;
+  /** Messages to every process of the deployment (through Redis when configured). */
+  pubsub: ClusterPubSub;
   /** The delivery state machine's SQL: claims, attempts, redeliver (used by the dispatcher and the redeliver mutation). */
   deliveryQueue: DeliveryQueue;
+  metrics: ServiceMetrics;
 }
 
-export function createServices(deps: { config: Config; dataSource: DataSource; logger: Logger; adminSecret: string; clock?: Clock }): Services {
+export function createServices(deps: {
+  config: Config;
+  dataSource: DataSource;
+  logger: Logger;
+  adminSecret: string;
+  pubsub: ClusterPubSub;
+  clock?: Clock;
+}): Services {
   const clock = deps.clock ?? systemClock;
+  const { pubsub } = deps;
   const routing = new RoutingCache(deps.dataSource, clock);
   const deliveryHub = new DeliveryHub();
-  const macros = new MacroService(deps.dataSource, (appId) => (appId ? routing.appChanged(appId) : routing.globalMacrosChanged()));
+  const metrics = new ServiceMetrics(deps.dataSource, clock);
+  deliveryHub.onQueued((deliveries) => metrics.deliveriesQueued.inc(deliveries.length));
+
+  // Configuration changes: this process's cache at once, the others' through the pub/sub.
+  const configChanged = (change: ConfigChange) => {
+    routing.apply(change);
+    pubsub.publish('config-changed', change);
+  };
+  pubsub.on('config-changed', (change) => {
+    routing.apply(change);
+    if (change.kind === 'networks') void metrics.refreshNetworkNames().catch((error) => deps.logger.warn({ err: error }, 'could not refresh network names for metrics'));
+  });
+  // Status changes, committed, go to subscribers on every API process.
+  deliveryHub.onStatusChanged((deliveries) => {
+    for (const delivery of deliveries) pubsub.publish('delivery-updated', toDeliverySnapshot(delivery));
+  });
+  // Workers elsewhere wake at once instead of at their next scan.
+  if (pubsub.transport === 'redis') deliveryHub.onQueued((deliveries) => pubsub.publish('deliveries-queued', { count: deliveries.length }));
+
+  const apiKeys = new ApiKeyService(deps.dataSource, clock, deps.adminSecret, (keyId) => pubsub.publish('api-key-revoked', { keyId }));
+  pubsub.on('api-key-revoked', ({ keyId }) => apiKeys.forget(keyId));
+  const macros = new MacroService(deps.dataSource, (appId) => configChanged(appId ? { kind: 'app', appId } : { kind: 'global-macros' }));
   return {
     config: deps.config,
     dataSource: deps.dataSource,
     logger: deps.logger,
     clock,
-    apiKeys: new ApiKeyService(deps.dataSource, clock, deps.adminSecret),
-    apps: new AppService(deps.dataSource, clock, (appId) => routing.appChanged(appId)),
-    networks: new NetworkService(deps.dataSource, clock, () => routing.networksChanged()),
+    apiKeys,
+    apps: new AppService(deps.dataSource, clock, (appId) => configChanged({ kind: 'app', appId })),
+    networks: new NetworkService(deps.dataSource, clock, () => configChanged({ kind: 'networks' })),
     macros,
-    callbacks: new CallbackService(deps.dataSource, macros, (appId) => routing.appChanged(appId)),
+    callbacks: new CallbackService(deps.dataSource, macros, (appId) => configChanged({ kind: 'app', appId })),
     deliveryHub,
     routing,
-    events: new EventService(deps.dataSource, clock, routing, deliveryHub, deps.logger),
+    events: new EventService(deps.dataSource, clock, routing, deliveryHub, deps.logger, {
+      recorded: (fresh, duplicates) => {
+        if (fresh > 0) metrics.eventsRecorded.inc({ duplicate: 'false' }, fresh);
+        if (duplicates > 0) metrics.eventsRecorded.inc({ duplicate: 'true' }, duplicates);
+      },
+    }),
     deliveries: new DeliveryService(deps.dataSource),
+    pubsub,
+    metrics,
     deliveryQueue: new DeliveryQueue(deps.dataSource, clock, deliveryHub, deps.logger, deliveryQueueOptions(deps.config)),
   };
 }

@@ -1,4 +1,4 @@
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, In, IsNull } from 'typeorm';
 import { ApiKeyRole } from '../common/enums';
 import { BadUserInputError, NotFoundError, ProblemList } from '../common/errors';
 import { Clock } from '../common/clock';
@@ -37,6 +37,8 @@ export class ApiKeyService {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     adminSecret: string,
+    /** Tells every process (open WebSockets, key caches) that a key was revoked. */
+    private readonly onRevoked: (keyId: string) => void = () => undefined,
   ) {
     this.adminSecretHash = hashApiSecret(adminSecret);
   }
@@ -57,10 +59,10 @@ export class ApiKeyService {
     return principal;
   }
 
-  /** Is this key still valid? Used to close open WebSockets of revoked keys. */
-  async isActive(keyId: string): Promise<boolean> {
-    const key = await this.dataSource.getRepository(ApiKey).findOneBy({ id: keyId });
-    return !!key && !key.revokedAt;
+  /** Which of these keys are still valid: open WebSockets of the others are closed. */
+  async activeKeyIds(keyIds: string[]): Promise<Set<string>> {
+    const keys = await this.dataSource.getRepository(ApiKey).find({ select: { id: true }, where: { id: In(keyIds), revokedAt: IsNull() } });
+    return new Set(keys.map((k) => k.id));
   }
 
   private touch(keyId: string, nowMs: number): void {
@@ -119,6 +121,7 @@ export class ApiKeyService {
     if (!key) throw new NotFoundError('API key', id);
     if (!key.revokedAt) await serialized(this.dataSource, () => repo.update({ id, revokedAt: IsNull() }, { revokedAt: this.clock.now() }));
     this.forget(id);
+    this.onRevoked(id);
     return true;
   }
 

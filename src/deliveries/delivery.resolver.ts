@@ -1,15 +1,31 @@
-import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { ApiKeyRole, DeliveryStatus } from '../common/enums';
-import { ForbiddenError } from '../common/errors';
+import { filter, pipe } from '@graphql-yoga/subscription';
+import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { DeliveryStatus } from '../common/enums';
 import { requirePrincipal } from '../auth/principal';
-import { assertCanReadDelivery, assertDeliveryFieldVisible, scopeDeliveryFilter } from '../auth/scope';
+import { assertCanReadDelivery, assertDeliveryFieldVisible, canReadDelivery } from '../auth/scope';
 import { Callback, HttpHeader } from '../callbacks/callback.entity';
 import { Event } from '../events/event.entity';
 import { Network } from '../networks/network.entity';
 import type { GraphQLContext } from '../graphql/context';
 import { DeliveryAttempt } from './delivery-attempt.entity';
 import { Delivery } from './delivery.entity';
-import { encodeCursor } from './delivery.service';
+import { DeliveryListFilter, encodeCursor } from './delivery.service';
+import { fromDeliverySnapshot } from './delivery-snapshot';
+import type { DeliverySnapshot } from './delivery-snapshot';
+
+interface DeliveryUpdatedArgs {
+  appId?: string | null;
+  networkId?: string | null;
+  callbackId?: string | null;
+}
+
+function matchesFilter(delivery: DeliverySnapshot, filter: DeliveryListFilter): boolean {
+  return (
+    (filter.appId == null || delivery.appId === filter.appId) &&
+    (filter.networkId == null || delivery.networkId === filter.networkId) &&
+    (filter.callbackId == null || delivery.callbackId === filter.callbackId)
+  );
+}
 
 @InputType('DeliveryFilter')
 export class DeliveryFilter {
@@ -57,15 +73,31 @@ export class DeliveryResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<DeliveryConnection> {
     const principal = requirePrincipal(ctx.principal);
-    const scoped = scopeDeliveryFilter(principal, filter ?? {});
-    if (principal.role === ApiKeyRole.PARTNER && scoped.appId != null) {
-      if (!(await ctx.services.deliveries.networkHasDeliveriesOfApp(principal.networkId, scoped.appId))) {
-        throw new ForbiddenError(`this PARTNER key's network has no deliveries of app ${scoped.appId}`);
-      }
-    }
+    const scoped = await ctx.services.deliveries.scopeFilter(principal, filter ?? {});
     const page = await ctx.services.deliveries.list(scoped, first, after);
     const edges = page.deliveries.map((node) => ({ cursor: encodeCursor(node.id), node }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  @Subscription(() => Delivery, {
+    description: 'every status change of a matching delivery, from any API node or worker; published after the change is committed',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as GraphQLContext;
+      const principal = requirePrincipal(ctx.principal);
+      const scoped = await ctx.services.deliveries.scopeFilter(principal, args as DeliveryUpdatedArgs);
+      return pipe(
+        ctx.services.pubsub.subscribe('delivery-updated'),
+        filter((delivery: DeliverySnapshot) => matchesFilter(delivery, scoped) && canReadDelivery(principal, delivery)),
+      );
+    },
+  })
+  deliveryUpdated(
+    @Root() snapshot: DeliverySnapshot,
+    @Arg('appId', () => ID, { nullable: true }) _appId: string | null,
+    @Arg('networkId', () => ID, { nullable: true }) _networkId: string | null,
+    @Arg('callbackId', () => ID, { nullable: true }) _callbackId: string | null,
+  ): Delivery {
+    return fromDeliverySnapshot(snapshot);
   }
 
   @FieldResolver(() => Event)
@@ -115,8 +147,11 @@ export class DeliveryResolver {
   }
 
   @FieldResolver(() => [DeliveryAttempt], { description: 'every attempt, oldest first; not readable with SDK keys' })
-  attemptLog(@Root() delivery: Delivery, @Ctx() ctx: GraphQLContext): Promise<DeliveryAttempt[]> {
+  async attemptLog(@Root() delivery: Delivery, @Ctx() ctx: GraphQLContext): Promise<DeliveryAttempt[]> {
     assertDeliveryFieldVisible(requirePrincipal(ctx.principal), 'attemptLog');
-    return ctx.loaders.attemptsByDelivery.load(delivery.id);
+    // The attempts this state of the delivery knows of: a subscriber reading an older status
+    // change does not see attempts made after it.
+    const attempts = await ctx.loaders.attemptsByDelivery.load(delivery.id);
+    return attempts.filter((attempt) => attempt.number <= delivery.attempts);
   }
 }

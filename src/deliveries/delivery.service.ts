@@ -1,6 +1,9 @@
 import { DataSource, FindOptionsWhere, In, LessThan } from 'typeorm';
-import { DeliveryStatus } from '../common/enums';
-import { BadUserInputError } from '../common/errors';
+import { ApiKeyRole, DeliveryStatus } from '../common/enums';
+import { BadUserInputError, ForbiddenError } from '../common/errors';
+import type { Principal } from '../auth/principal';
+import { scopeDeliveryFilter } from '../auth/scope';
+import { Callback } from '../callbacks/callback.entity';
 import { isUuid } from '../common/ids';
 import { Delivery } from './delivery.entity';
 
@@ -66,6 +69,25 @@ export class DeliveryService {
     if (size === 0) return { deliveries: [], hasNextPage: await this.dataSource.getRepository(Delivery).exists({ where }) };
     const rows = await this.dataSource.getRepository(Delivery).find({ where, order: { id: 'DESC' }, take: size + 1 });
     return { deliveries: rows.slice(0, size), hasNextPage: rows.length > size };
+  }
+
+  /**
+   * The filter narrowed to what the key may see, for lists and subscriptions alike. Naming
+   * another network, an app the partner has no deliveries of, or another tenant's callback is
+   * FORBIDDEN rather than an empty result, so a mistake does not look like silence.
+   */
+  async scopeFilter<T extends DeliveryListFilter>(principal: Principal, filter: T): Promise<T> {
+    const scoped = scopeDeliveryFilter(principal, filter);
+    if (principal.role === ApiKeyRole.ADMIN) return scoped;
+    if (principal.role === ApiKeyRole.PARTNER && scoped.appId != null && !(await this.networkHasDeliveriesOfApp(principal.networkId, scoped.appId))) {
+      throw new ForbiddenError(`this PARTNER key's network has no deliveries of app ${scoped.appId}`);
+    }
+    if (scoped.callbackId != null) {
+      const callback = isUuid(scoped.callbackId) ? await this.dataSource.getRepository(Callback).findOne({ where: { id: scoped.callbackId }, withDeleted: true }) : null;
+      const own = callback && (principal.role === ApiKeyRole.PARTNER ? callback.networkId === principal.networkId : callback.appId === principal.appId);
+      if (!own) throw new ForbiddenError(`callback ${scoped.callbackId} is not one of this key's`);
+    }
+    return scoped;
   }
 
   /** Does this network have any delivery of this app? (A partner may filter only by apps it has deliveries in.) */

@@ -55,6 +55,7 @@ export class EventService {
     private readonly routing: RoutingCache,
     private readonly hub: DeliveryHub,
     private readonly logger: Logger,
+    private readonly observer: { recorded(fresh: number, duplicates: number): void } = { recorded: () => undefined },
   ) {}
 
   findById(id: string): Promise<Event | null> {
@@ -101,6 +102,7 @@ export class EventService {
       }
       const queued = fresh.flatMap((p) => p.deliveries);
       this.announce(queued);
+      this.observer.recorded(fresh.length, plans.length - fresh.length);
       this.logger.debug({ events: fresh.length, duplicates: plans.length - fresh.length, deliveries: queued.length }, 'recorded events');
       return this.results(plans);
     }

@@ -6,6 +6,7 @@ import { Network } from '../networks/network.entity';
 import { GLOBAL_MACRO_SCOPE, Macro } from '../macros/macro.entity';
 import type { MacroDefinition, MacroScope } from '../macros/macro-resolution';
 import { compileCallbackTemplates, type CompiledCallback } from '../macros/render-postback';
+import type { ConfigChange } from '../pubsub/cluster-pubsub';
 
 /**
  * What recording an event needs to know about its app, loaded once and kept: the app, its
@@ -64,6 +65,17 @@ export class RoutingCache {
   networksChanged(): void {
     this.generation++;
     this.networks = null;
+  }
+
+  apply(change: ConfigChange): void {
+    switch (change.kind) {
+      case 'app':
+        return this.appChanged(change.appId);
+      case 'global-macros':
+        return this.globalMacrosChanged();
+      case 'networks':
+        return this.networksChanged();
+    }
   }
 
   clear(): void {

@@ -8,8 +8,14 @@ import { DomainError, ErrorCode } from '../common/errors';
  * details; errors GraphQL itself raised (validation, input coercion) pass through; anything
  * else is a bug or an outage: masked to INTERNAL_SERVER_ERROR and logged with its cause.
  */
-export function createFormatError(logger: Logger) {
+export function createFormatError(logger: Logger, onError: (code: string) => void = () => undefined) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = format(formatted, error);
+    onError(String(result.extensions?.code ?? 'UNKNOWN'));
+    return result;
+  };
+
+  function format(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
     const original = unwrapResolverError(error);
     if (original instanceof DomainError) {
       return {
@@ -30,5 +36,5 @@ export function createFormatError(logger: Logger) {
     }
     logger.error({ err: original, path: formatted.path }, 'internal error in a GraphQL operation');
     return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-  };
+  }
 }

@@ -19,6 +19,17 @@ export async function buildGraphQLSchema(options: { emitSchemaFile?: string } = 
     resolvers: [...RESOLVERS],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
+    // type-graphql insists on a PubSub once a schema has a subscription. Ours subscribe through
+    // the process's ClusterPubSub (services.pubsub, reached through the context), so one schema
+    // serves every process; this one is never used.
+    pubSub: {
+      publish: () => {
+        throw new Error('publish through services.pubsub');
+      },
+      subscribe: () => {
+        throw new Error('subscribe through services.pubsub');
+      },
+    },
     emitSchemaFile: options.emitSchemaFile ? { path: options.emitSchemaFile, sortedSchema: false } : false,
   });
 }

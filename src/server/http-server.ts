@@ -17,6 +17,12 @@ import { registerOperationalRoutes } from './operational-routes';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_QUERY_DEPTH = 12;
+/**
+ * How often open WebSockets' keys are checked against the database. Revocations made through
+ * this deployment close sockets at once (pub/sub); this catches the rest (keys revoked with
+ * their app or network, or while Redis was unreachable).
+ */
+export const SOCKET_KEY_SWEEP_MS = 5000;
 
 export interface HttpServerHandle {
   server: http.Server;
@@ -33,12 +39,17 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
   app.disable('x-powered-by');
   const server = http.createServer(app);
 
+  const formatError = createFormatError(logger, (code) => services.metrics.graphqlErrors.inc({ code }));
   const wsServer = new WebSocketServer({ server, path: '/graphql' });
   const openSockets = new Map<string, Set<{ close(code: number, reason: string): void }>>();
   const wsCleanup = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
       validate: (schemaToCheck, document) => validate(schemaToCheck, document, [...specifiedRules, depthLimitRule(MAX_QUERY_DEPTH)]),
+      // Errors over WebSocket get the same codes and masking as over HTTP.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined,
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const secret = parseBearer(typeof raw === 'string' ? raw : null);
@@ -66,9 +77,24 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
     wsServer,
   );
 
+  const closeSocketsOfKey = (keyId: string) => {
+    for (const socket of openSockets.get(keyId) ?? []) socket.close(4403, 'Forbidden: API key revoked');
+    openSockets.delete(keyId);
+  };
+  const stopListening = services.pubsub.on('api-key-revoked', ({ keyId }) => closeSocketsOfKey(keyId));
+  const sweep = setInterval(() => {
+    const keyIds = [...openSockets.keys()];
+    if (keyIds.length === 0) return;
+    services.apiKeys.activeKeyIds(keyIds).then(
+      (active) => keyIds.filter((id) => !active.has(id)).forEach(closeSocketsOfKey),
+      (error) => logger.warn({ err: error }, 'could not check the keys of open WebSockets'),
+    );
+  }, SOCKET_KEY_SWEEP_MS);
+  sweep.unref();
+
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    formatError: createFormatError(logger),
+    formatError,
     validationRules: [depthLimitRule(MAX_QUERY_DEPTH)],
     introspection: true,
     // A GET carrying Authorization cannot come from a plain cross-site form or image.
@@ -109,11 +135,10 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
 
   return {
     server,
-    closeSocketsOfKey(keyId: string) {
-      for (const socket of openSockets.get(keyId) ?? []) socket.close(4403, 'Forbidden: API key revoked');
-      openSockets.delete(keyId);
-    },
+    closeSocketsOfKey,
     async stop() {
+      clearInterval(sweep);
+      stopListening();
       await apollo.stop();
     },
   };

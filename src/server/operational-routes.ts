@@ -15,4 +15,14 @@ export function registerOperationalRoutes(app: Express, services: Services): voi
       res.status(503).json({ status: 'database unavailable' });
     }
   });
+
+  app.get('/metrics', async (_req, res) => {
+    try {
+      const { contentType, body } = await services.metrics.render();
+      res.status(200).type(contentType).send(body);
+    } catch (error) {
+      services.logger.warn({ err: error }, 'could not collect metrics');
+      res.status(503).type('text/plain').send('metrics unavailable: the database did not answer\n');
+    }
+  });
 }

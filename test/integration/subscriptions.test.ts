@@ -1,0 +1,134 @@
+import { RecordEventDocument, RevokeApiKeyDocument, ApiKeysDocument } from '../generated/graphql';
+import { testDatabases } from '../support/databases';
+import { configurationFixtures } from '../support/fixtures';
+import { startTestService, TestService, TEST_ADMIN_SECRET } from '../support/test-service';
+import { subscriptionErrors, TestSubscription } from '../support/subscription-client';
+
+type Update = { deliveryUpdated: { id: string; status: string; network: { id: string } | null; attemptLog: { number: number }[]; event: { id: string; advertisingId: string | null } } };
+const UPDATES = `subscription($appId: ID, $networkId: ID, $callbackId: ID) {
+  deliveryUpdated(appId: $appId, networkId: $networkId, callbackId: $callbackId) {
+    id status network { id } attemptLog { number } event { id advertisingId }
+  }
+}`;
+const STATUS_ONLY = `subscription($appId: ID) { deliveryUpdated(appId: $appId) { id status } }`;
+
+describe.each(testDatabases())('deliveryUpdated on %s (API only, no dispatcher)', (kind) => {
+  let t: TestService;
+  let fx: ReturnType<typeof configurationFixtures>;
+  const open: TestSubscription<unknown>[] = [];
+  const subscribe = <T>(secret: string | null, query: string, variables: Record<string, unknown> = {}) => {
+    const sub = new TestSubscription<T>(t.service.url, secret, query, variables);
+    open.push(sub as TestSubscription<unknown>);
+    return sub;
+  };
+  beforeAll(async () => {
+    t = await startTestService(kind);
+    fx = configurationFixtures(t.admin);
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  /** graphql-ws does not acknowledge a subscribe: record events until the first update arrives, then the subscription is live. */
+  async function untilLive(sub: TestSubscription<Update>, appId: string) {
+    for (let i = 0; sub.messages.length === 0 && i < 100; i++) {
+      await t.admin.ok(RecordEventDocument, { input: { appId, name: 'warm-up' } });
+      await sub.waitFor((m) => m.length > 0, 100).catch(() => undefined);
+    }
+    await sub.waitFor((m) => m.length > 0);
+    sub.messages.splice(0);
+  }
+
+  it('sends PENDING with the full delivery when an event is queued', async () => {
+    const app = await fx.app();
+    const network = await fx.network();
+    await fx.callback({ appId: app.id, networkId: network.id });
+    const sub = subscribe<Update>(TEST_ADMIN_SECRET, UPDATES, { appId: app.id });
+    await untilLive(sub, app.id);
+    const { recordEvent } = await t.admin.ok(RecordEventDocument, { input: { appId: app.id, name: 'install' } });
+    const [message] = await sub.waitFor((m) => m.length >= 1);
+    expect(message.errors).toBeUndefined();
+    expect(message.data?.deliveryUpdated).toEqual({
+      id: recordEvent.deliveries[0].id, status: 'PENDING', network: { id: network.id }, attemptLog: [], event: { id: recordEvent.event.id, advertisingId: null },
+    });
+  });
+
+  it('gives a partner only its own network\'s updates, even with no filter, with LAT identifiers hidden', async () => {
+    const app = await fx.app();
+    const mine = await fx.network();
+    const theirs = await fx.network();
+    await fx.callback({ appId: app.id, networkId: mine.id });
+    await fx.callback({ appId: app.id, networkId: theirs.id });
+    await fx.callback({ appId: app.id });
+    const partner = subscribe<Update>(await fx.partnerKey(mine.id), UPDATES);
+    await untilLive(partner, app.id);
+    for (let i = 0; i < 5; i++) {
+      await t.admin.ok(RecordEventDocument, { input: { appId: app.id, name: 'install', advertisingId: 'IFA-1', limitAdTracking: true } });
+    }
+    const admin = subscribe<Update>(TEST_ADMIN_SECRET, UPDATES, { appId: app.id });
+    await untilLive(admin, app.id);
+    await t.admin.ok(RecordEventDocument, { input: { appId: app.id, name: 'final' } });
+    await admin.waitFor((m) => m.length >= 3);
+    // Five events, the final one and the admin's warm-ups each queue one delivery to `mine`.
+    await partner.waitFor((m) => m.length >= 7);
+    const networks = new Set(partner.messages.map((m) => m.data?.deliveryUpdated.network?.id));
+    expect([...networks]).toEqual([mine.id]);
+    expect(partner.messages.every((m) => m.data?.deliveryUpdated.event.advertisingId === null)).toBe(true);
+  });
+
+  it('refuses subscriptions outside a key\'s scope with FORBIDDEN', async () => {
+    const app = await fx.app();
+    const other = await fx.app();
+    const mine = await fx.network();
+    const theirs = await fx.network();
+    const theirCallback = await fx.callback({ appId: app.id, networkId: theirs.id });
+    const partnerKey = await fx.partnerKey(mine.id);
+    const sdkKey = await fx.sdkKey(app.id);
+    for (const [secret, variables] of [
+      [partnerKey, { networkId: theirs.id }],
+      [partnerKey, { appId: other.id }],
+      [partnerKey, { callbackId: theirCallback.id }],
+      [sdkKey, { appId: other.id }],
+    ] as const) {
+      const sub = subscribe(secret, UPDATES, variables);
+      const errors = await subscriptionErrors(sub);
+      expect(errors[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+  });
+
+  it('lets an SDK key watch its app\'s statuses', async () => {
+    const app = await fx.app();
+    await fx.callback({ appId: app.id });
+    const sub = subscribe<Update>(await fx.sdkKey(app.id), STATUS_ONLY);
+    await untilLive(sub, app.id);
+    const { recordEvent } = await t.admin.ok(RecordEventDocument, { input: { appId: app.id, name: 'x' } });
+    await sub.waitFor((m) => m.some((x) => x.data?.deliveryUpdated.id === recordEvent.deliveries[0].id));
+  });
+
+  it('closes the socket of a key when it is revoked, and refuses bad keys', async () => {
+    const app = await fx.app();
+    await fx.callback({ appId: app.id });
+    const network = await fx.network();
+    const secret = await fx.partnerKey(network.id);
+    const keyId = (await t.admin.ok(ApiKeysDocument)).apiKeys.at(-1)!.id;
+    const sub = subscribe<Update>(secret, UPDATES);
+    await new Promise((r) => setTimeout(r, 300));
+    await t.admin.ok(RevokeApiKeyDocument, { id: keyId });
+    expect((await sub.closed).code).toBe(4403);
+
+    expect((await subscribe(null, UPDATES).closed).code).toBe(4401);
+  });
+
+  it('closes the sockets of keys revoked with their network, at the next key sweep', async () => {
+    const network = await fx.network();
+    const sub = subscribe<Update>(await fx.partnerKey(network.id), UPDATES);
+    await new Promise((r) => setTimeout(r, 300));
+    await t.admin.ok(`mutation($id: ID!) { deleteNetwork(id: $id) }`, { id: network.id });
+    const closed = await Promise.race([sub.closed, new Promise<null>((r) => setTimeout(() => r(null), 12_000))]);
+    expect(closed?.code).toBe(4403);
+    expect((await subscribe('pb_partner_not-a-key', UPDATES).closed).code).toBe(4403);
+  });
+});
