@@ -19,6 +19,8 @@ export const CALLBACK_LIMITS = {
   bodyTemplateLength: 65_536,
   eventNames: 100,
   eventNameLength: 128,
+  /** Every event of an app fans out to each of its callbacks: a batch of 500 events may queue 500 × this many deliveries at once. */
+  perApp: 100,
 } as const;
 
 export interface CallbackCommand {
@@ -61,6 +63,9 @@ export class CallbackService {
   async create(input: CallbackCommand & { appId: string }): Promise<Callback> {
     if (!(await this.dataSource.getRepository(App).existsBy({ id: input.appId }))) {
       throw BadUserInputError.field('input.appId', `no app with id ${input.appId}`);
+    }
+    if ((await this.dataSource.getRepository(Callback).countBy({ appId: input.appId })) >= CALLBACK_LIMITS.perApp) {
+      throw BadUserInputError.field('input.appId', `app ${input.appId} already has ${CALLBACK_LIMITS.perApp} callbacks, the most one app may have`);
     }
     const bodyTemplate = input.bodyTemplate ?? null;
     const draft: Omit<Callback, 'createdAt' | 'updatedAt' | 'deletedAt'> = {

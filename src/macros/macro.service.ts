@@ -20,6 +20,12 @@ export interface CreateMacroCommand {
   transform?: MacroTransform | null;
 }
 
+/**
+ * Macros one scope (an app, or the global scope) may hold. Every recordEvent loads its app's
+ * macros and the global ones; a real integration needs tens.
+ */
+export const MAX_MACROS_PER_SCOPE = 500;
+
 export type UpdateMacroCommand = Partial<Omit<CreateMacroCommand, 'appId' | 'name'>>;
 
 export class MacroService {
@@ -61,6 +67,9 @@ export class MacroService {
     const scope = appId ?? GLOBAL_MACRO_SCOPE;
     const repo = this.dataSource.getRepository(Macro);
     if (await repo.existsBy({ scope, name: definition.name })) throw duplicateMacro(definition.name, appId);
+    if ((await repo.countBy({ scope })) >= MAX_MACROS_PER_SCOPE) {
+      throw BadUserInputError.field(appId ? 'input.appId' : 'input', `${appId ? `app ${appId}` : 'the global scope'} already holds ${MAX_MACROS_PER_SCOPE} macros, the most one scope may hold`);
+    }
     const macro = repo.create({ id: newId(), appId, scope, ...definition });
     try {
       await serialized(this.dataSource, () => repo.insert(macro));

@@ -83,7 +83,7 @@ export class ServiceMetrics {
     private readonly clock: Clock,
     options: { processMetrics?: boolean } = {},
   ) {
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'postbacks_process_' });
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'postbacks_' });
     const self = this;
     // Read from the database at scrape time: the queue is shared by every process, so each
     // process reports the same figure, and no process needs to keep count.

@@ -3,7 +3,8 @@ import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import { GraphQLSchema, specifiedRules, validate } from 'graphql';
+import { isUtf8 } from 'node:buffer';
+import { GraphQLError, GraphQLSchema, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { Principal } from '../auth/principal';
@@ -11,12 +12,21 @@ import { parseBearer } from '../auth/secrets';
 import { createLoaders } from '../graphql/loaders';
 import { createFormatError } from '../graphql/format-error';
 import { depthLimitRule } from '../graphql/depth-limit';
+import { fieldCountLimitRule } from '../graphql/complexity-limit';
 import type { GraphQLContext } from '../graphql/context';
 import type { Services } from '../services';
 import { registerOperationalRoutes } from './operational-routes';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_QUERY_DEPTH = 12;
+/** Fields selected by one operation, fragments expanded (see complexity-limit.ts). */
+export const MAX_QUERY_FIELDS = 2000;
+/**
+ * Tokens in one GraphQL document: stops a parser-eating document before it is parsed whole.
+ * Generous: a recordEvents batch of 500 inputs written inline (not as variables) fits.
+ */
+export const MAX_QUERY_TOKENS = 100_000;
+const VALIDATION_RULES = [depthLimitRule(MAX_QUERY_DEPTH), fieldCountLimitRule(MAX_QUERY_FIELDS)];
 /**
  * How often open WebSockets' keys are checked against the database. Revocations made through
  * this deployment close sockets at once (pub/sub); this catches the rest (keys revoked with
@@ -39,13 +49,32 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
   app.disable('x-powered-by');
   const server = http.createServer(app);
 
+  const contextForSocket = (extra: SocketExtra): GraphQLContext => ({ principal: extra.principal ?? null, services, loaders: createLoaders(services.dataSource) });
   const formatError = createFormatError(logger, (code) => services.metrics.graphqlErrors.inc({ code }));
-  const wsServer = new WebSocketServer({ server, path: '/graphql' });
+  // The same 1 MB bound as HTTP bodies (ws accepts 100 MB messages by default).
+  const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_BODY_BYTES });
   const openSockets = new Map<string, Set<{ close(code: number, reason: string): void }>>();
   const wsCleanup = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
-      validate: (schemaToCheck, document) => validate(schemaToCheck, document, [...specifiedRules, depthLimitRule(MAX_QUERY_DEPTH)]),
+      // Parsed here, with the token limit HTTP requests get, then validated with the same rules.
+      onSubscribe: (ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: MAX_QUERY_TOKENS });
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        }
+        const errors = validate(schema, document, [...specifiedRules, ...VALIDATION_RULES]);
+        if (errors.length > 0) return errors;
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: contextForSocket(ctx.extra as SocketExtra),
+        };
+      },
       // Errors over WebSocket get the same codes and masking as over HTTP.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined,
@@ -68,11 +97,7 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
         }
         return true;
       },
-      context: (ctx): GraphQLContext => ({
-        principal: (ctx.extra as SocketExtra).principal ?? null,
-        services,
-        loaders: createLoaders(services.dataSource),
-      }),
+
     },
     wsServer,
   );
@@ -95,7 +120,8 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,
-    validationRules: [depthLimitRule(MAX_QUERY_DEPTH)],
+    validationRules: VALIDATION_RULES,
+    parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     introspection: true,
     // A GET carrying Authorization cannot come from a plain cross-site form or image.
     csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
@@ -110,7 +136,14 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
 
   app.use(
     '/graphql',
-    express.json({ limit: MAX_BODY_BYTES }),
+    express.json({
+      limit: MAX_BODY_BYTES,
+      // body-parser would quietly turn invalid UTF-8 into U+FFFD, and a mangled advertising id
+      // or event name would be stored and sent on; refuse the body instead.
+      verify: (_req, _res, buffer) => {
+        if (!isUtf8(buffer)) throw Object.assign(new Error('the request body is not valid UTF-8'), { type: 'encoding.invalid', status: 400 });
+      },
+    }),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<GraphQLContext> => {
         const secret = parseBearer(req.headers.authorization);
@@ -126,7 +159,7 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
       res.status(413).json({ errors: [{ message: `request body exceeds ${MAX_BODY_BYTES} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
       return;
     }
-    if (error?.type === 'entity.parse.failed' || error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported') {
+    if (error?.type === 'entity.parse.failed' || error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported' || error?.type === 'encoding.invalid') {
       res.status(400).json({ errors: [{ message: `malformed request body: ${error.message}`, extensions: { code: 'BAD_REQUEST' } }] });
       return;
     }
