@@ -10,6 +10,8 @@ import { createDataSource } from './db/data-source';
 import { DeliveryHub } from './deliveries/delivery-hub';
 import { DeliveryQueue, deliveryQueueOptions } from './dispatch/delivery-queue';
 import { createDispatcher } from './dispatch/dispatcher';
+import { createClusterPubSub } from './pubsub/cluster-pubsub';
+import { toDeliverySnapshot } from './deliveries/delivery-snapshot';
 
 /** How often a worker looks again while the API has not applied the schema yet. */
 const SCHEMA_POLL_MS = 2000;
@@ -68,10 +70,16 @@ async function main(): Promise<void> {
   // The worker's own hub: the dispatcher announces every status change on it. Subscribers on
   // API nodes see them once cross-process fan-out (Redis) publishes this hub's changes too.
   const hub = new DeliveryHub();
+  const pubsub = await createClusterPubSub({ redisUrl: config.redisUrl, database: config.database, logger });
+  hub.onStatusChanged((deliveries) => {
+    for (const delivery of deliveries) pubsub.publish('delivery-updated', toDeliverySnapshot(delivery));
+  });
   const queue = new DeliveryQueue(dataSource, systemClock, hub, logger, deliveryQueueOptions(config));
   const dispatcher = createDispatcher({ config, queue, hub, clock: systemClock, logger });
+  pubsub.on('deliveries-queued', () => dispatcher.wake());
   shutdown = async () => {
     await dispatcher.stop();
+    await pubsub.close();
     await dataSource.destroy();
   };
   dispatcher.start();
