@@ -67,8 +67,9 @@ async function main(): Promise<void> {
   shutdown = () => dataSource.destroy();
   if (!(await waitForSchema(dataSource, logger, () => signalled))) return;
 
-  // The worker's own hub: the dispatcher announces every status change on it. Subscribers on
-  // API nodes see them once cross-process fan-out (Redis) publishes this hub's changes too.
+  // The worker's own hub: the dispatcher announces every status change on it, and the cluster
+  // pub/sub carries them to subscribers on the API nodes (through Redis; without REDIS_URL it
+  // is in-process only, so a separate worker's changes reach no subscriber).
   const hub = new DeliveryHub();
   const pubsub = await createClusterPubSub({ redisUrl: config.redisUrl, database: config.database, logger });
   hub.onStatusChanged((deliveries) => {
