@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config/config';
 import { createLogger } from './common/logger';
 import { startService } from './app';
+import { exitOnSignals } from './common/shutdown';
 
 async function main(): Promise<void> {
   let config;
@@ -16,21 +17,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config);
   const service = await startService(config, { logger });
-  let signalled = false;
-  const shutdown = (signal: string) => {
-    if (signalled) return;
-    signalled = true;
-    logger.info({ signal }, 'shutting down');
-    service.stop().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitOnSignals(logger, () => service.stop());
 }
 
 main().catch((error) => {
