@@ -2,6 +2,9 @@
 // number of them, on any number of machines, may run against one MySQL beside the API nodes
 // (which may run their own inline dispatcher or DISPATCHER=off): leases keep them apart.
 import 'reflect-metadata';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config/config';
 import { createLogger, type Logger } from './common/logger';
@@ -10,6 +13,9 @@ import { createDataSource } from './db/data-source';
 import { DeliveryHub } from './deliveries/delivery-hub';
 import { DeliveryQueue, deliveryQueueOptions } from './dispatch/delivery-queue';
 import { createDispatcher } from './dispatch/dispatcher';
+import { exitOnSignals } from './common/shutdown';
+import { ServiceMetrics } from './observability/metrics';
+import { registerOperationalRoutes } from './server/operational-routes';
 import { createClusterPubSub } from './pubsub/cluster-pubsub';
 import { toDeliverySnapshot } from './deliveries/delivery-snapshot';
 
@@ -45,27 +51,17 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config).child({ process: 'worker' });
-  let signalled = false;
-  let shutdown: () => Promise<void> = async () => undefined;
-  const onSignal = (signal: string) => {
-    if (signalled) return;
-    signalled = true;
-    logger.info({ signal }, 'shutting down');
-    shutdown().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
+  let stopped = false;
+  let stop: () => Promise<void> = async () => undefined;
+  exitOnSignals(logger, () => {
+    stopped = true;
+    return stop();
+  });
 
   const dataSource = createDataSource(config.database, { poolSize: Math.max(4, Math.ceil(config.dispatchConcurrency / 2)) });
   await dataSource.initialize();
-  shutdown = () => dataSource.destroy();
-  if (!(await waitForSchema(dataSource, logger, () => signalled))) return;
+  stop = () => dataSource.destroy();
+  if (!(await waitForSchema(dataSource, logger, () => stopped))) return;
 
   // The worker's own hub: the dispatcher announces every status change on it, and the cluster
   // pub/sub carries them to subscribers on the API nodes (through Redis; without REDIS_URL it
@@ -75,16 +71,37 @@ async function main(): Promise<void> {
   hub.onStatusChanged((deliveries) => {
     for (const delivery of deliveries) pubsub.publish('delivery-updated', toDeliverySnapshot(delivery));
   });
+  const metrics = new ServiceMetrics(dataSource, systemClock);
+  await metrics.refreshNetworkNames();
+  pubsub.on('config-changed', (change) => {
+    if (change.kind === 'networks') void metrics.refreshNetworkNames().catch((error) => logger.warn({ err: error }, 'could not refresh network names for metrics'));
+  });
   const queue = new DeliveryQueue(dataSource, systemClock, hub, logger, deliveryQueueOptions(config));
-  const dispatcher = createDispatcher({ config, queue, hub, clock: systemClock, logger });
+  const dispatcher = createDispatcher({ config, queue, hub, clock: systemClock, logger, observer: metrics.dispatchObserver() });
   pubsub.on('deliveries-queued', () => dispatcher.wake());
-  shutdown = async () => {
+
+  // Health and metrics for the orchestrator and Prometheus, when asked for a port.
+  let server: http.Server | null = null;
+  if (config.workerPort !== null) {
+    const app = express();
+    app.disable('x-powered-by');
+    registerOperationalRoutes(app, { dataSource, logger, metrics });
+    server = http.createServer(app);
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(config.workerPort, () => resolve());
+    });
+  }
+  stop = async () => {
     await dispatcher.stop();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server?.closeAllConnections();
     await pubsub.close();
     await dataSource.destroy();
   };
   dispatcher.start();
-  logger.info({ database: config.database.type, workerId: dispatcher.workerId, concurrency: config.dispatchConcurrency }, 'postback worker running');
+  const port = server ? (server.address() as AddressInfo).port : null;
+  logger.info({ database: config.database.type, workerId: dispatcher.workerId, concurrency: config.dispatchConcurrency, port }, 'postback worker running');
 }
 
 main().catch((error) => {

@@ -12,6 +12,8 @@ export interface Config {
   /** null: make a random one at start and print it once. */
   adminApiKey: string | null;
   dispatcher: 'inline' | 'off';
+  /** `npm run worker` serves /healthz, /readyz and /metrics on this port; null: no HTTP at all. */
+  workerPort: number | null;
   dispatchConcurrency: number;
   dispatchBackoffBaseMs: number;
   dispatchBackoffMaxMs: number;
@@ -110,6 +112,7 @@ export function loadConfig(env: Env): Config {
     redisUrl,
     adminApiKey,
     dispatcher: choiceSetting(env, 'DISPATCHER', ['inline', 'off'] as const, 'inline'),
+    workerPort: env.WORKER_PORT?.trim() ? intSetting(env, 'WORKER_PORT', 0, 0, 65535) : null,
     dispatchConcurrency: intSetting(env, 'DISPATCH_CONCURRENCY', 64, 1, 10_000),
     dispatchBackoffBaseMs: intSetting(env, 'DISPATCH_BACKOFF_BASE_MS', 5000, 1, 86_400_000),
     dispatchBackoffMaxMs: intSetting(env, 'DISPATCH_BACKOFF_MAX_MS', 21_600_000, 1, 7 * 86_400_000),

@@ -1,7 +1,8 @@
 import { Express } from 'express';
 import type { Services } from '../services';
 
-export function registerOperationalRoutes(app: Express, services: Services): void {
+/** /healthz, /readyz and /metrics: served by API processes and, with WORKER_PORT, by workers. */
+export function registerOperationalRoutes(app: Express, services: Pick<Services, 'dataSource' | 'logger' | 'metrics'>): void {
   app.get('/healthz', (_req, res) => {
     res.status(200).json({ status: 'ok' });
   });

@@ -1,0 +1,21 @@
+// `npm run migration:run`: applies pending migrations to DATABASE_URL and exits. `npm start`
+// does the same at start; this is for deploys that migrate as a separate step before rolling
+// out API nodes and workers.
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from '../config/config';
+import { createLogger } from '../common/logger';
+import { openDatabase } from '../app';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config);
+  const dataSource = await openDatabase(config, logger);
+  const pending = await dataSource.showMigrations();
+  logger.info({ database: config.database.type, pending }, 'migrations applied');
+  await dataSource.destroy();
+}
+
+main().catch((error) => {
+  process.stderr.write(error instanceof ConfigError ? `configuration error: ${error.message}\n` : `migration failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
