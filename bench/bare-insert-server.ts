@@ -1,0 +1,106 @@
+// The bare INSERT server for comparison: node:http taking the same recordEvent POST bodies as
+// the service, INSERTing one event row per request and answering with its id. What the machine
+// does for one event with no framework at all: MySQL through a mysql2 pool (prepared
+// statements, 16 connections, autocommit), SQLite through better-sqlite3 (a prepared
+// statement, WAL, synchronous=NORMAL as the service sets it). The table has the columns and
+// the unique (appId, eventId) key of the service's event table.
+//
+// argv: mysql DATABASE_URL | sqlite PATH
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serveParent } from './lib/ipc';
+import { openSqlite } from './lib/sqlite';
+
+const COLUMNS = [
+  'id', 'appId', 'eventId', 'name', 'occurredAt', 'receivedAt', 'advertisingId', 'ipAddress', 'userAgent', 'country',
+  'platform', 'campaignId', 'networkId', 'networkSlug', 'revenue', 'currency', 'limitAdTracking', 'params',
+] as const;
+export const BARE_POOL_SIZE = 16;
+
+type Insert = (row: unknown[]) => Promise<void> | void;
+
+async function mysqlInsert(url: string): Promise<Insert> {
+  const mysql = await import('mysql2/promise');
+  const pool = mysql.createPool({ uri: url, connectionLimit: BARE_POOL_SIZE, timezone: 'Z', charset: 'utf8mb4_bin' });
+  await pool.query(`CREATE TABLE IF NOT EXISTS bare_event (
+    id varchar(36) NOT NULL PRIMARY KEY, appId varchar(36) NOT NULL, eventId varchar(128) NULL, name varchar(128) NOT NULL,
+    occurredAt datetime(3) NOT NULL, receivedAt datetime(3) NOT NULL, advertisingId varchar(128) NULL, ipAddress varchar(45) NULL,
+    userAgent varchar(1024) NULL, country varchar(2) NULL, platform varchar(16) NULL, campaignId varchar(255) NULL,
+    networkId varchar(36) NULL, networkSlug varchar(64) NULL, revenue double NULL, currency varchar(3) NULL,
+    limitAdTracking tinyint NOT NULL DEFAULT 0, params mediumtext NULL,
+    UNIQUE KEY UQ_bare_event_app_event_id (appId, eventId)
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
+  const sql = `INSERT INTO bare_event (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
+  return async (row) => {
+    await pool.execute(sql, row as (string | number | Date | null)[]);
+  };
+}
+
+async function sqliteInsert(path: string): Promise<Insert> {
+  const db = openSqlite(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(`CREATE TABLE IF NOT EXISTS bare_event (
+    id varchar(36) NOT NULL PRIMARY KEY, appId varchar(36) NOT NULL, eventId varchar(128) NULL, name varchar(128) NOT NULL,
+    occurredAt datetime NOT NULL, receivedAt datetime NOT NULL, advertisingId varchar(128) NULL, ipAddress varchar(45) NULL,
+    userAgent varchar(1024) NULL, country varchar(2) NULL, platform varchar(16) NULL, campaignId varchar(255) NULL,
+    networkId varchar(36) NULL, networkSlug varchar(64) NULL, revenue double NULL, currency varchar(3) NULL,
+    limitAdTracking boolean NOT NULL DEFAULT 0, params text NULL
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS UQ_bare_event_app_event_id ON bare_event (appId, eventId);`);
+  const statement = db.prepare(`INSERT INTO bare_event (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
+  return (row) => {
+    statement.run(...row);
+  };
+}
+
+function sqliteTime(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+async function main(): Promise<void> {
+  const [kind, target] = process.argv.slice(2);
+  if ((kind !== 'mysql' && kind !== 'sqlite') || !target) throw new Error('usage: bare-insert-server mysql URL | sqlite PATH');
+  const insert = kind === 'mysql' ? await mysqlInsert(target) : await sqliteInsert(target);
+  const time = kind === 'mysql' ? (d: Date) => d : sqliteTime;
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      void (async () => {
+        try {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { variables?: { input?: Record<string, unknown> } };
+          const input = body.variables?.input ?? {};
+          const id = randomUUID();
+          const now = new Date();
+          const occurredAt = typeof input.occurredAt === 'string' ? new Date(input.occurredAt) : now;
+          const str = (key: string) => (typeof input[key] === 'string' ? (input[key] as string) : null);
+          await insert([
+            id, str('appId'), str('eventId'), str('name') ?? 'unnamed', time(occurredAt), time(now), str('advertisingId'), str('ipAddress'),
+            str('userAgent'), str('country'), str('platform'), str('campaignId'), null, str('network'),
+            typeof input.revenue === 'number' ? input.revenue : null, str('currency'), input.limitAdTracking === true ? 1 : 0,
+            input.params ? JSON.stringify(input.params) : null,
+          ]);
+          const payload = JSON.stringify({ data: { recordEvent: { duplicate: false, event: { id } } } });
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+          res.end(payload);
+        } catch (error) {
+          const payload = JSON.stringify({ errors: [{ message: String(error) }] });
+          res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+          res.end(payload);
+        }
+      })();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(0, '127.0.0.1', () => process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port }));
+  serveParent(() => ({ type: 'cpu', cpu: process.cpuUsage() }));
+}
+
+main().catch((error) => {
+  process.stderr.write(`bare insert server failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

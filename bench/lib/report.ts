@@ -1,0 +1,174 @@
+// The benchmark's figures as markdown, beside the bare programs' and the ratio, with each
+// target checked. Pure: the run hands it the results.
+import type { ClosedLoopResult } from './load';
+import type { BenchDatabase, BenchOptions } from './options';
+import type { LatencySummary, QueueVerdict, RssVerdict } from './stats';
+
+export interface DrainResult {
+  sender: 'got' | 'undici';
+  deliveries: number;
+  /** Requests the receiver got (at least once: may exceed deliveries). */
+  arrived: number;
+  /** Deliveries DELIVERED in the database at the end. */
+  delivered: number;
+  /** Postbacks per second from the first arrival to the last. */
+  rate: number;
+  secondsFirstToLast: number;
+  cpuMicrosPerPostback: Record<string, number>;
+}
+
+export interface BareSendResult {
+  sender: 'got' | 'undici';
+  rate: number;
+  ok: number;
+  failed: number;
+  cpuMicrosPerRequest: { sender: number; receiver: number };
+}
+
+export interface PipelineResult {
+  rate: number;
+  seconds: number;
+  sender: string;
+  sent: number;
+  accepted: number;
+  failed: number;
+  shed: number;
+  arrived: number;
+  missing: number;
+  duplicates: number;
+  /** recordEvent call → its answer. */
+  callLatency: LatencySummary;
+  /** recordEvent call → the postback's arrival at the receiver. */
+  endToEnd: LatencySummary;
+  queue: QueueVerdict;
+  depthAfterDrain: number;
+  cpuMicrosPerEvent: Record<string, number>;
+  peakRssBytes: number;
+}
+
+export interface SoakResult {
+  minutes: number;
+  rate: number;
+  warmupSeconds: number;
+  rss: RssVerdict;
+  endToEnd: LatencySummary;
+  queue: QueueVerdict;
+  samples: number;
+}
+
+export interface DatabaseResults {
+  kind: BenchDatabase;
+  ingest?: { service: ClosedLoopResult; bare: ClosedLoopResult; serviceCpuMicros: Record<string, number>; bareCpuMicros: Record<string, number> };
+  batch?: { requests: ClosedLoopResult; eventsPerSecond: number; batchSize: number; cpuMicrosPerEvent: Record<string, number> };
+  dispatch?: { got: DrainResult; undici: DrainResult; bareGot: BareSendResult; bareUndici: BareSendResult };
+  pipeline?: PipelineResult;
+  soak?: SoakResult;
+  /** The highest VmHWM of any service process of this database's run. */
+  peakRssBytes: number;
+}
+
+export const RESULTS_START = '<!-- bench:results:start -->';
+export const RESULTS_END = '<!-- bench:results:end -->';
+
+/** Replaces the marked results section of a markdown document, or appends one. */
+export function replaceResultsSection(document: string, results: string): string {
+  const block = `${RESULTS_START}\n${results.trim()}\n${RESULTS_END}`;
+  const start = document.indexOf(RESULTS_START);
+  const end = document.indexOf(RESULTS_END);
+  if (start >= 0 && end > start) return document.slice(0, start) + block + document.slice(end + RESULTS_END.length);
+  return `${document.trimEnd()}\n\n${block}\n`;
+}
+
+export function fmt(n: number, digits = 0): string {
+  if (!Number.isFinite(n)) return '–';
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function ratio(a: number, b: number): string {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a / b).toFixed(2) : '–';
+}
+
+function mark(ok: boolean | null): string {
+  return ok === null ? '' : ok ? '✅' : '❌';
+}
+
+function atLeast(a: number, b: number, factor: number): boolean | null {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b >= factor : null;
+}
+
+function mb(bytes: number): string {
+  return Number.isFinite(bytes) && bytes > 0 ? `${fmt(bytes / 2 ** 20)} MB` : '–';
+}
+
+function cpuLine(cpu: Record<string, number>): string {
+  const names: Record<string, string> = { service: 'service', database: 'MariaDB', generator: 'load generator', receiver: 'receiver', bare: 'bare server' };
+  return Object.entries(cpu)
+    .filter(([, v]) => Number.isFinite(v))
+    .map(([k, v]) => `${names[k] ?? k} ${fmt(v)}`)
+    .join(', ');
+}
+
+function latencyLine(l: LatencySummary): string {
+  return `p50 ${fmt(l.p50, 1)} / p95 ${fmt(l.p95, 1)} / p99 ${fmt(l.p99, 1)} ms (max ${fmt(l.max, 1)}, n = ${fmt(l.count)})`;
+}
+
+export function renderDatabase(r: DatabaseResults, options: Pick<BenchOptions, 'concurrency' | 'batchConcurrency' | 'deliveries'>, defaultSender: string): string {
+  const title = r.kind === 'mysql' ? 'MySQL (MariaDB)' : 'SQLite (better-sqlite3)';
+  const targetsApply = r.kind === 'mysql';
+  const t = (ok: boolean | null) => (targetsApply ? mark(ok) : '');
+  const rows: string[] = [];
+  const details: string[] = [];
+  rows.push('| measure | service | bare program | ratio | target | met |', '| --- | ---: | ---: | ---: | --- | :---: |');
+
+  if (r.ingest) {
+    const { service, bare } = r.ingest;
+    rows.push(`| single recordEvent, dispatcher off (req/s, ${options.concurrency} in flight) | ${fmt(service.rate)} | ${fmt(bare.rate)} (bare INSERT server) | ${ratio(service.rate, bare.rate)} | ≥ 0.5 | ${t(atLeast(service.rate, bare.rate, 0.5))} |`);
+    details.push(`- single recordEvent: answer ${latencyLine(service.latency)}; bare INSERT ${latencyLine(bare.latency)}.`);
+    details.push(`- CPU µs per request: service run: ${cpuLine(r.ingest.serviceCpuMicros)}; bare run: ${cpuLine(r.ingest.bareCpuMicros)}.`);
+    if (service.failed + bare.failed > 0) details.push(`- failed requests: service ${service.failed}, bare ${bare.failed}; first: ${service.firstError ?? bare.firstError}`);
+  }
+  if (r.batch) {
+    const single = r.ingest?.service.rate ?? Number.NaN;
+    rows.push(`| recordEvents × ${r.batch.batchSize} (events/s, ${options.batchConcurrency} calls in flight) | ${fmt(r.batch.eventsPerSecond)} | ${fmt(single)} (single recordEvent) | ${ratio(r.batch.eventsPerSecond, single)} | ≥ 10 | ${t(atLeast(r.batch.eventsPerSecond, single, 10))} |`);
+    details.push(`- recordEvents: answer ${latencyLine(r.batch.requests.latency)}; CPU µs per event: ${cpuLine(r.batch.cpuMicrosPerEvent)}.`);
+  }
+  if (r.dispatch) {
+    const { got, undici, bareGot, bareUndici } = r.dispatch;
+    for (const drain of [got, undici]) {
+      const isDefault = drain.sender === defaultSender;
+      const label = `drain ${fmt(drain.deliveries)} queued, DISPATCH_SENDER=${drain.sender}${isDefault ? ' (default)' : ''} (postbacks/s)`;
+      rows.push(`| ${label} | ${fmt(drain.rate)} | ${fmt(bareUndici.rate)} (bare undici) | ${ratio(drain.rate, bareUndici.rate)} | ≥ 0.35 | ${isDefault ? t(atLeast(drain.rate, bareUndici.rate, 0.35)) : ''} |`);
+      rows.push(`| 〃 | 〃 | ${fmt(bareGot.rate)} (bare got) | ${ratio(drain.rate, bareGot.rate)} | ≥ 1.0 | ${isDefault ? t(atLeast(drain.rate, bareGot.rate, 1.0)) : ''} |`);
+      details.push(`- drain with ${drain.sender}: ${fmt(drain.arrived)} arrivals for ${fmt(drain.deliveries)} deliveries (${fmt(drain.delivered)} DELIVERED) in ${fmt(drain.secondsFirstToLast, 1)} s; CPU µs per postback: ${cpuLine(drain.cpuMicrosPerPostback)}.`);
+    }
+    details.push(`- bare senders, CPU µs per request: got ${fmt(bareGot.cpuMicrosPerRequest.sender)} (receiver ${fmt(bareGot.cpuMicrosPerRequest.receiver)}), undici ${fmt(bareUndici.cpuMicrosPerRequest.sender)} (receiver ${fmt(bareUndici.cpuMicrosPerRequest.receiver)}).`);
+  }
+  if (r.pipeline) {
+    const p = r.pipeline;
+    rows.push(`| pipeline at ${fmt(p.rate)} events/s for ${fmt(p.seconds)} s: queue growth (deliveries/s) | ${fmt(p.queue.growthPerSecond, 1)} (max depth ${fmt(p.queue.maxDepth)}, final ${fmt(p.queue.finalDepth)}) | | | does not grow | ${t(!p.queue.grows && p.shed === 0)} |`);
+    rows.push(`| pipeline: recordEvent → postback arrival p50 / p95 / p99 (ms) | ${fmt(p.endToEnd.p50, 1)} / ${fmt(p.endToEnd.p95, 1)} / ${fmt(p.endToEnd.p99, 1)} | | | p99 < 50 | ${t(Number.isFinite(p.endToEnd.p99) && p.endToEnd.p99 < 50 && p.missing === 0)} |`);
+    details.push(`- pipeline (DISPATCH_SENDER ${p.sender}): ${fmt(p.sent)} sent, ${fmt(p.accepted)} accepted, ${fmt(p.failed)} failed, ${fmt(p.shed)} shed; ${fmt(p.arrived)} postbacks matched, ${fmt(p.missing)} missing, ${fmt(p.duplicates)} duplicates; queue ${fmt(p.depthAfterDrain)} after drain.`);
+    details.push(`- pipeline recordEvent answer ${latencyLine(p.callLatency)}; end to end ${latencyLine(p.endToEnd)}; CPU µs per event: ${cpuLine(p.cpuMicrosPerEvent)}.`);
+  }
+  rows.push(`| service peak RSS (VmHWM, any phase) | ${mb(r.peakRssBytes)} | | | | |`);
+  if (r.soak) {
+    const s = r.soak;
+    rows.push(`| soak ${fmt(s.minutes)} min at ${fmt(s.rate)} events/s: RSS vs minute ${fmt(s.warmupSeconds / 60, 1)}–${fmt((2 * s.warmupSeconds) / 60, 1)} | ${mb(s.rss.minBytes)} – ${mb(s.rss.maxBytes)} (±${fmt(s.rss.maxDeviation * 100, 1)} %) | | | within ±10 % | ${t(s.rss.stable)} |`);
+    details.push(`- soak: end to end ${latencyLine(s.endToEnd)}; queue growth ${fmt(s.queue.growthPerSecond, 2)}/s, max depth ${fmt(s.queue.maxDepth)}; ${s.samples} RSS samples.`);
+  }
+  const note = targetsApply ? '' : '\n(The targets are set for MySQL; SQLite is shown for comparison.)\n';
+  return `### ${title}\n\n${rows.join('\n')}\n${note}\n${details.join('\n')}\n`;
+}
+
+export function renderReport(results: DatabaseResults[], meta: { startedAt: Date; finishedAt: Date; options: BenchOptions; machine: string; defaultSender?: string }): string {
+  const o = meta.options;
+  const minutes = (meta.finishedAt.getTime() - meta.startedAt.getTime()) / 60_000;
+  const head = [
+    `## Latest run`,
+    '',
+    `${meta.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${fmt(minutes, 1)} min, ${meta.machine}.`,
+    `Settings: ${o.warmupSeconds}+${o.durationSeconds} s per ingest phase, ${o.concurrency} in flight, batches of ${o.batchSize} with ${o.batchConcurrency} in flight, ${fmt(o.deliveries)} deliveries per drain, pipeline ${o.pipelineSeconds} s${o.pipelineRate ? ` at ${o.pipelineRate}/s` : ' at half the single-event rate'}.`,
+    '',
+  ];
+  return [...head, ...results.map((r) => renderDatabase(r, o, meta.defaultSender ?? 'got'))].join('\n');
+}

@@ -1,0 +1,450 @@
+// `npm run bench`: the service against the bare machine, in one run, per database.
+//
+// Processes (each its own, so each one's CPU is its own and /proc reports it):
+//   this one      orchestration and the load generator (undici, closed or open loop);
+//   receiver      node:http answering 200, noting arrivals (bench/receiver.ts);
+//   service       node dist/src/main.js on a fresh database (DISPATCHER off or inline);
+//   bare INSERT   node:http + one INSERT per POST (bench/bare-insert-server.ts);
+//   bare senders  got, then undici, GETting the receiver (bench/bare-sender.ts).
+// See BENCHMARKS.md for what each phase measures and the latest results.
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuPerUnit, findDatabaseServerPid, probeCpu } from './lib/cpu';
+import { createBenchDb, type BenchDb } from './lib/database';
+import { ask, monotonicMs, waitFor } from './lib/ipc';
+import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
+import { OptionsError, parseBenchArgs, USAGE, type BenchDatabase, type BenchOptions } from './lib/options';
+import { renderReport, replaceResultsSection, type DatabaseResults, type DrainResult, type BareSendResult, type PipelineResult, type SoakResult } from './lib/report';
+import { createFixtures, MAIN_JS, memoryOf, startService, type Fixtures, type ServiceProcess } from './lib/service';
+import { queueVerdict, rateBetween, rssVerdict, summarizeLatencies } from './lib/stats';
+import { loadConfig } from '../src/config/config';
+
+/** DISPATCH_SENDER when unset. */
+const DEFAULT_SENDER = loadConfig({}).dispatchSender;
+
+const RECORD_ONE = 'mutation Record($input: RecordEventInput!) { recordEvent(input: $input) { duplicate event { id } deliveries { id status } } }';
+const RECORD_MANY = 'mutation RecordMany($inputs: [RecordEventInput!]!) { recordEvents(inputs: $inputs) { duplicate event { id } deliveries { id status } } }';
+/** Requests waiting at most in the open-loop phases before new ones are shed. */
+const OPEN_LOOP_MAX_IN_FLIGHT = 256;
+/** How long a queue may take to drain after the pipeline's load stops. */
+const DRAIN_AFTER_LOAD_MS = 30_000;
+const QUEUE_SAMPLE_MS = 2000;
+
+interface RunContext {
+  options: BenchOptions;
+  runDir: string;
+  receiver: ChildProcess;
+  receiverPort: number;
+  dbServerPid: number | null;
+  /** Unique per run, so event keys never repeat across phases. */
+  nonce: string;
+  cleanups: (() => Promise<void>)[];
+}
+
+function log(message: string): void {
+  process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function eventInput(fx: Fixtures, eventId: string): Record<string, unknown> {
+  return {
+    appId: fx.appId,
+    eventId,
+    name: 'install',
+    advertisingId: '6d92078a-8246-4ba4-ae5b-76104861e7dc',
+    ipAddress: '203.0.113.7',
+    userAgent: 'BenchApp/1.0 (iPhone; iOS 17.4)',
+    country: 'US',
+    campaignId: 'cmp-42',
+    network: fx.networkSlug,
+    revenue: 0.99,
+    currency: 'USD',
+  };
+}
+
+function singleBody(fx: Fixtures, prefix: string) {
+  return (i: number) => JSON.stringify({ query: RECORD_ONE, variables: { input: eventInput(fx, `${prefix}-${i}`) } });
+}
+
+function batchBody(fx: Fixtures, prefix: string, size: number) {
+  return (i: number) => {
+    const inputs = [];
+    for (let j = 0; j < size; j++) inputs.push(eventInput(fx, `${prefix}-${i}-${j}`));
+    return JSON.stringify({ query: RECORD_MANY, variables: { inputs } });
+  };
+}
+
+function sdkTarget(service: { origin: string }, fx: Fixtures): Target {
+  return { origin: service.origin, path: '/graphql', headers: { 'content-type': 'application/json', authorization: `Bearer ${fx.sdkKey}` } };
+}
+
+function benchChild(file: string, args: string[], runDir: string, name: string): ChildProcess {
+  const child = fork(resolve(__dirname, file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && code !== null && signal === null) log(`${name} exited with code ${code}`);
+  });
+  void runDir;
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((ok) => child.once('exit', ok));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function assertClean(result: ClosedLoopResult | OpenLoopResult, what: string): void {
+  if (result.failed > 0) log(`WARNING ${what}: ${result.failed} requests failed; first: ${result.firstError}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Phases
+
+async function ingestPhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseResults): Promise<void> {
+  const { options } = ctx;
+  const db = await createBenchDb(kind, options.mysqlUrl, 'ingest');
+  ctx.cleanups.push(() => db.drop());
+  const service = await startService({ databaseUrl: db.url, dispatcher: 'off', logFile: join(ctx.runDir, `service-${kind}-ingest.log`), profileDir: options.profileDir });
+  try {
+    const fx = await createFixtures(service.origin, ctx.receiverPort);
+    const target = sdkTarget(service, fx);
+
+    if (options.phases.includes('ingest')) {
+      log(`${kind}: single recordEvent, ${options.concurrency} in flight, ${options.warmupSeconds}+${options.durationSeconds} s (dispatcher off)`);
+      const pids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, generator: process.pid };
+      const cpu0 = probeCpu(pids);
+      const single = await closedLoop(target, { concurrency: options.concurrency, warmupSeconds: options.warmupSeconds, seconds: options.durationSeconds, body: singleBody(fx, `${ctx.nonce}-single`) });
+      const cpuSingle = cpuPerUnit(cpu0, probeCpu(pids), single.ok + single.failed);
+      assertClean(single, 'single recordEvent');
+      log(`${kind}: service ${single.rate.toFixed(0)} req/s`);
+
+      log(`${kind}: bare INSERT server, same load`);
+      const bare = benchChild('bare-insert-server.js', [kind, db.bareTarget], ctx.runDir, 'bare INSERT server');
+      const { port } = await waitFor<{ type: 'ready'; port: number }>(bare, 'ready');
+      const barePids = { bare: bare.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, generator: process.pid };
+      const cpu1 = probeCpu(barePids);
+      const bareResult = await closedLoop(
+        { origin: `http://127.0.0.1:${port}`, path: '/graphql', headers: target.headers },
+        { concurrency: options.concurrency, warmupSeconds: options.warmupSeconds, seconds: options.durationSeconds, body: singleBody(fx, `${ctx.nonce}-bare`) },
+      );
+      const cpuBare = cpuPerUnit(cpu1, probeCpu(barePids), bareResult.ok + bareResult.failed);
+      await stopChild(bare);
+      assertClean(bareResult, 'bare INSERT server');
+      log(`${kind}: bare ${bareResult.rate.toFixed(0)} req/s`);
+      out.ingest = { service: single, bare: bareResult, serviceCpuMicros: cpuSingle, bareCpuMicros: cpuBare };
+    }
+
+    if (options.phases.includes('batch')) {
+      log(`${kind}: recordEvents × ${options.batchSize}, ${options.batchConcurrency} in flight, ${options.warmupSeconds}+${options.durationSeconds} s`);
+      const pids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, generator: process.pid };
+      const cpu0 = probeCpu(pids);
+      const batch = await closedLoop(target, {
+        concurrency: options.batchConcurrency,
+        warmupSeconds: options.warmupSeconds,
+        seconds: options.durationSeconds,
+        body: batchBody(fx, `${ctx.nonce}-batch`, options.batchSize),
+      });
+      const cpu = cpuPerUnit(cpu0, probeCpu(pids), (batch.ok + batch.failed) * options.batchSize);
+      assertClean(batch, 'recordEvents');
+      out.batch = { requests: batch, eventsPerSecond: batch.rate * options.batchSize, batchSize: options.batchSize, cpuMicrosPerEvent: cpu };
+      log(`${kind}: ${out.batch.eventsPerSecond.toFixed(0)} events/s in batches`);
+    }
+  } finally {
+    await service.stop();
+    out.peakRssBytes = Math.max(out.peakRssBytes, service.peakRssBytes());
+  }
+}
+
+/** Records `count` events (one delivery each) with the dispatcher off: `count` PENDING deliveries. */
+async function queueDeliveries(ctx: RunContext, db: BenchDb, kind: BenchDatabase, count: number, prefix: string): Promise<Fixtures> {
+  const service = await startService({ databaseUrl: db.url, dispatcher: 'off', logFile: join(ctx.runDir, `service-${kind}-queue.log`) });
+  try {
+    const fx = await createFixtures(service.origin, ctx.receiverPort);
+    const target = sdkTarget(service, fx);
+    const size = 100;
+    const batches = Math.ceil(count / size);
+    let next = 0;
+    const body = batchBody(fx, prefix, size);
+    const { Pool } = await import('undici');
+    const pool = new Pool(service.origin, { connections: 4 });
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < batches) {
+          const i = next++;
+          const n = Math.min(size, count - i * size);
+          const text = n === size ? body(i) : JSON.stringify({ query: RECORD_MANY, variables: { inputs: Array.from({ length: n }, (_, j) => eventInput(fx, `${prefix}-${i}-${j}`)) } });
+          const res = await pool.request({ path: target.path, method: 'POST', headers: target.headers, body: text });
+          const reply = await res.body.text();
+          if (res.statusCode !== 200 || reply.includes('"errors"')) throw new Error(`queuing deliveries failed: ${reply.slice(0, 500)}`);
+        }
+      }),
+    );
+    await pool.close();
+    return fx;
+  } finally {
+    await service.stop();
+  }
+}
+
+async function drain(ctx: RunContext, db: BenchDb, kind: BenchDatabase, sender: 'got' | 'undici', out: DatabaseResults): Promise<DrainResult> {
+  const n = ctx.options.deliveries;
+  log(`${kind}: queuing ${n} deliveries (dispatcher off)`);
+  await queueDeliveries(ctx, db, kind, n, `${ctx.nonce}-drain-${sender}`);
+  const queued = await db.queueDepth();
+  if (queued !== n) throw new Error(`expected ${n} queued deliveries, found ${queued}`);
+  const deliveredBefore = await db.count("SELECT COUNT(*) AS n FROM delivery WHERE status = 'DELIVERED'");
+  await ask(ctx.receiver, { type: 'reset', track: false });
+  log(`${kind}: draining them with the inline dispatcher, DISPATCH_SENDER=${sender}`);
+  const service = await startService({ databaseUrl: db.url, dispatcher: 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-drain-${sender}.log`), profileDir: ctx.options.profileDir });
+  const pids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, receiver: ctx.receiver.pid };
+  const cpu0 = probeCpu(pids);
+  const started = monotonicMs();
+  try {
+    const deadline = started + 300_000;
+    for (;;) {
+      const { count } = await ask<{ type: 'count'; count: number }>(ctx.receiver, { type: 'count' });
+      if (count >= n && (await db.queueDepth()) === 0) break;
+      if (monotonicMs() > deadline) throw new Error(`draining ${n} deliveries took over 300 s (${count} arrived)`);
+      await sleep(100);
+    }
+    const cpu = cpuPerUnit(cpu0, probeCpu(pids), n);
+    const stats = await ask<{ type: 'stats'; count: number; firstMs: number; lastMs: number }>(ctx.receiver, { type: 'stats' });
+    const delivered = (await db.count("SELECT COUNT(*) AS n FROM delivery WHERE status = 'DELIVERED'")) - deliveredBefore;
+    return {
+      sender,
+      deliveries: n,
+      arrived: stats.count,
+      delivered,
+      rate: rateBetween(stats.count, stats.firstMs, stats.lastMs),
+      secondsFirstToLast: (stats.lastMs - stats.firstMs) / 1000,
+      cpuMicrosPerPostback: cpu,
+    };
+  } finally {
+    await service.stop();
+    out.peakRssBytes = Math.max(out.peakRssBytes, service.peakRssBytes());
+  }
+}
+
+async function bareSend(ctx: RunContext, kind: 'got' | 'undici'): Promise<BareSendResult> {
+  log(`bare ${kind} sender: ${ctx.options.deliveries} GETs, ${ctx.options.concurrency} in flight`);
+  await ask(ctx.receiver, { type: 'reset', track: false });
+  const child = benchChild('bare-sender.js', [kind, `http://127.0.0.1:${ctx.receiverPort}`, String(ctx.options.deliveries), String(ctx.options.concurrency)], ctx.runDir, `bare ${kind}`);
+  const cpu0 = probeCpu({ receiver: ctx.receiver.pid });
+  const result = await waitFor<{ type: 'result'; rate: number; ok: number; failed: number; cpuMicrosPerRequest: number }>(child, 'result', 300_000);
+  const cpu = cpuPerUnit(cpu0, probeCpu({ receiver: ctx.receiver.pid }), ctx.options.deliveries + 2000);
+  await new Promise((ok) => (child.exitCode !== null ? ok(null) : child.once('exit', ok)));
+  if (result.failed > 0) log(`WARNING bare ${kind}: ${result.failed} requests failed`);
+  return { sender: kind, rate: result.rate, ok: result.ok, failed: result.failed, cpuMicrosPerRequest: { sender: result.cpuMicrosPerRequest, receiver: cpu.receiver ?? Number.NaN } };
+}
+
+/**
+ * The whole pipeline at a fixed rate: recordEvent calls open-loop, the inline dispatcher
+ * sending to the receiver. Latency is recordEvent call → postback arrival, matched by event key.
+ */
+async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, seconds: number, label: 'pipeline' | 'soak', out: DatabaseResults): Promise<PipelineResult & { rssSamples: { atSeconds: number; rssBytes: number }[] }> {
+  const sender = ctx.options.pipelineSender;
+  log(`${kind}: ${label}, ${rate.toFixed(0)} events/s for ${seconds} s, inline dispatcher${sender ? `, DISPATCH_SENDER=${sender}` : ''}`);
+  const service = await startService({ databaseUrl: db.url, dispatcher: 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-${label}.log`), profileDir: ctx.options.profileDir });
+  try {
+    const fx = await createFixtures(service.origin, ctx.receiverPort);
+    await ask(ctx.receiver, { type: 'reset', track: true });
+    const prefix = `${ctx.nonce}-${label}`;
+    const samples: { atSeconds: number; depth: number }[] = [];
+    const rssSamples: { atSeconds: number; rssBytes: number }[] = [];
+    const t0 = monotonicMs();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const at = (monotonicMs() - t0) / 1000;
+        samples.push({ atSeconds: at, depth: await db.queueDepth() });
+        const memory = memoryOf(service.pid);
+        if (memory) rssSamples.push({ atSeconds: at, rssBytes: memory.rssBytes });
+        await sleep(label === 'soak' ? 5000 : QUEUE_SAMPLE_MS);
+      }
+    })();
+    const pids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, receiver: ctx.receiver.pid, generator: process.pid };
+    const cpu0 = probeCpu(pids);
+    const load = await openLoop(sdkTarget(service, fx), { rate, seconds, maxInFlight: OPEN_LOOP_MAX_IN_FLIGHT, body: singleBody(fx, prefix) });
+    const cpu = cpuPerUnit(cpu0, probeCpu(pids), load.ok);
+    sampling = false;
+    await sampler;
+    assertClean(load, label);
+    // Then let what is still queued go out, so every accepted event can be matched.
+    const drainDeadline = monotonicMs() + DRAIN_AFTER_LOAD_MS;
+    let depthAfter = await db.queueDepth();
+    while (depthAfter > 0 && monotonicMs() < drainDeadline) {
+      await sleep(200);
+      depthAfter = await db.queueDepth();
+    }
+    const stats = await ask<{ type: 'stats'; count: number; duplicates: number; arrivals: [string, number][] }>(ctx.receiver, { type: 'stats', withArrivals: true });
+    const arrivals = new Map(stats.arrivals);
+    const latencies: number[] = [];
+    let missing = 0;
+    for (let i = 0; i < load.sentAt.length; i++) {
+      const sentAt = load.sentAt[i] as number;
+      if (Number.isNaN(sentAt)) continue;
+      const arrived = arrivals.get(`${prefix}-${i}`);
+      if (arrived === undefined) missing++;
+      else latencies.push(arrived - sentAt);
+    }
+    const loadSamples = samples.filter((s) => s.atSeconds <= seconds);
+    return {
+      rate,
+      seconds,
+      sender: sender ?? `${DEFAULT_SENDER} (default)`,
+      sent: load.sent,
+      accepted: load.ok,
+      failed: load.failed,
+      shed: load.shed,
+      arrived: latencies.length,
+      missing,
+      duplicates: stats.duplicates,
+      callLatency: load.latency,
+      endToEnd: summarizeLatencies(latencies),
+      queue: queueVerdict(loadSamples, rate),
+      depthAfterDrain: depthAfter,
+      cpuMicrosPerEvent: cpu,
+      peakRssBytes: service.peakRssBytes(),
+      rssSamples,
+    };
+  } finally {
+    await service.stop();
+    out.peakRssBytes = Math.max(out.peakRssBytes, service.peakRssBytes());
+  }
+}
+
+async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseResults, soak: boolean): Promise<void> {
+  const { options } = ctx;
+  const db = await createBenchDb(kind, options.mysqlUrl, 'dispatch');
+  ctx.cleanups.push(() => db.drop());
+  if (options.phases.includes('dispatch')) {
+    const got = await drain(ctx, db, kind, 'got', out);
+    log(`${kind}: got drained at ${got.rate.toFixed(0)} postbacks/s`);
+    const undici = await drain(ctx, db, kind, 'undici', out);
+    log(`${kind}: undici drained at ${undici.rate.toFixed(0)} postbacks/s`);
+    const bareGot = await bareSend(ctx, 'got');
+    log(`bare got: ${bareGot.rate.toFixed(0)} req/s`);
+    const bareUndici = await bareSend(ctx, 'undici');
+    log(`bare undici: ${bareUndici.rate.toFixed(0)} req/s`);
+    out.dispatch = { got, undici, bareGot, bareUndici };
+  }
+  const rate = options.pipelineRate ?? (out.ingest ? out.ingest.service.rate / 2 : null);
+  if (options.phases.includes('pipeline') || soak) {
+    if (rate === null) throw new Error('the pipeline needs a rate: run the ingest phase too, or give --rate');
+  }
+  if (options.phases.includes('pipeline')) {
+    const { rssSamples: _unused, ...result } = await pipeline(ctx, db, kind, rate as number, options.pipelineSeconds, 'pipeline', out);
+    out.pipeline = result;
+    log(`${kind}: pipeline p50/p95/p99 ${result.endToEnd.p50.toFixed(1)}/${result.endToEnd.p95.toFixed(1)}/${result.endToEnd.p99.toFixed(1)} ms, queue ${result.queue.grows ? 'GROWS' : 'steady'}`);
+  }
+  if (soak) {
+    const seconds = options.soakMinutes * 60;
+    const result = await pipeline(ctx, db, kind, rate as number, seconds, 'soak', out);
+    const warmup = Math.min(60, seconds / 5);
+    const verdict = rssVerdict(result.rssSamples, warmup);
+    const soakResult: SoakResult = { minutes: options.soakMinutes, rate: rate as number, warmupSeconds: warmup, rss: verdict, endToEnd: result.endToEnd, queue: result.queue, samples: result.rssSamples.length };
+    out.soak = soakResult;
+    log(`${kind}: soak RSS ${verdict.stable ? 'stable' : 'NOT stable'} (max deviation ${(verdict.maxDeviation * 100).toFixed(1)} %)`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  let options: BenchOptions;
+  try {
+    options = parseBenchArgs(argv, process.env);
+  } catch (error) {
+    if (error instanceof OptionsError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npm run build (npm run bench builds first)`);
+  if (options.profileDir) mkdirSync(resolve(options.profileDir), { recursive: true });
+  if (options.profileDir) options.profileDir = resolve(options.profileDir);
+  const runDir = mkdtempSync(join(tmpdir(), 'postback-bench-'));
+  log(`logs of the service processes: ${runDir}`);
+
+  const receiver = benchChild('receiver.js', [], runDir, 'receiver');
+  const { port: receiverPort } = await waitFor<{ type: 'ready'; port: number }>(receiver, 'ready');
+  const ctx: RunContext = {
+    options,
+    runDir,
+    receiver,
+    receiverPort,
+    dbServerPid: findDatabaseServerPid(),
+    nonce: Date.now().toString(36),
+    cleanups: [],
+  };
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log('interrupted: dropping the benchmark databases');
+    void runCleanups(ctx).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const started = new Date();
+  const results: DatabaseResults[] = [];
+  try {
+    for (const [index, kind] of options.databases.entries()) {
+      const out: DatabaseResults = { kind, peakRssBytes: 0 };
+      results.push(out);
+      if (options.phases.includes('ingest') || options.phases.includes('batch')) await ingestPhases(ctx, kind, out);
+      await dispatchAndPipelinePhases(ctx, kind, out, options.soak && index === 0);
+      await runCleanups(ctx);
+    }
+  } finally {
+    await runCleanups(ctx);
+    await stopChild(receiver);
+  }
+
+  const report = renderReport(results, {
+    startedAt: started,
+    finishedAt: new Date(),
+    options,
+    machine: machineDescription(),
+    defaultSender: DEFAULT_SENDER,
+  });
+  process.stdout.write(`\n${report}\n`);
+  if (options.write) {
+    const file = resolve(options.outputFile);
+    const existing = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+    writeFileSync(file, replaceResultsSection(existing, report));
+    log(`results written to ${file}`);
+  }
+}
+
+async function runCleanups(ctx: RunContext): Promise<void> {
+  const cleanups = ctx.cleanups.splice(0);
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      log(`cleanup failed: ${String(error)}`);
+    }
+  }
+}
+
+function machineDescription(): string {
+  const os = require('node:os') as typeof import('node:os');
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+main().catch((error) => {
+  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+import { DEFAULT_OPTIONS, OptionsError, parseBenchArgs } from '../../../bench/lib/options';
+import { fmt, ratio, renderDatabase, replaceResultsSection, RESULTS_END, RESULTS_START, type DatabaseResults } from '../../../bench/lib/report';
+import { summarizeLatencies } from '../../../bench/lib/stats';
+
+describe('bench options', () => {
+  it('defaults to every phase on MySQL then SQLite, writing BENCHMARKS.md', () => {
+    expect(parseBenchArgs([])).toEqual(DEFAULT_OPTIONS);
+  });
+
+  it('reads flags with separate or inline values', () => {
+    const o = parseBenchArgs(['--db', 'sqlite', '--duration=5', '--phases', 'pipeline,ingest', '--soak', '--no-write', '--rate', '250', '--sender', 'undici']);
+    expect(o).toMatchObject({ databases: ['sqlite'], durationSeconds: 5, phases: ['ingest', 'pipeline'], soak: true, write: false, pipelineRate: 250, pipelineSender: 'undici' });
+  });
+
+  it('takes the MySQL server from BENCH_MYSQL_URL unless a flag names one', () => {
+    expect(parseBenchArgs([], { BENCH_MYSQL_URL: 'mysql://u:p@db:3307' }).mysqlUrl).toBe('mysql://u:p@db:3307');
+    expect(parseBenchArgs(['--mysql-url', 'mysql://x@y'], { BENCH_MYSQL_URL: 'mysql://u:p@db:3307' }).mysqlUrl).toBe('mysql://x@y');
+  });
+
+  it.each([
+    [['--db', 'postgres'], /--db/],
+    [['--phases', 'ingest,fly'], /unknown phase "fly"/],
+    [['--duration'], /needs a value/],
+    [['--duration', '-3'], /--duration/],
+    [['--concurrency', '1.5'], /whole number/],
+    [['--batch-size', '600'], /at most 500/],
+    [['--sender', 'axios'], /--sender/],
+    [['--frobnicate'], /unknown flag/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseBenchArgs(argv)).toThrow(OptionsError);
+    expect(() => parseBenchArgs(argv)).toThrow(message);
+  });
+});
+
+describe('bench report', () => {
+  it('replaces the marked results section and keeps the rest', () => {
+    const doc = `# Benchmarks\n\nnotes before\n\n${RESULTS_START}\nold\n${RESULTS_END}\n\nnotes after\n`;
+    const out = replaceResultsSection(doc, 'new table');
+    expect(out).toBe(`# Benchmarks\n\nnotes before\n\n${RESULTS_START}\nnew table\n${RESULTS_END}\n\nnotes after\n`);
+  });
+
+  it('appends a section to a document without one', () => {
+    expect(replaceResultsSection('# Benchmarks\n', 'table')).toBe(`# Benchmarks\n\n${RESULTS_START}\ntable\n${RESULTS_END}\n`);
+  });
+
+  it('formats numbers and ratios, with a dash for what was not measured', () => {
+    expect(fmt(12345.678)).toBe('12,346');
+    expect(fmt(1.25, 1)).toBe('1.3');
+    expect(fmt(Number.NaN)).toBe('–');
+    expect(ratio(1, 4)).toBe('0.25');
+    expect(ratio(1, 0)).toBe('–');
+  });
+
+  it('checks the targets on MySQL and only shows the ratios on SQLite', () => {
+    const loop = (rate: number) => ({ ok: rate * 10, failed: 0, measuredSeconds: 10, rate, latency: summarizeLatencies([1, 2, 3]), firstError: null });
+    const results: DatabaseResults = {
+      kind: 'mysql',
+      ingest: { service: loop(1800), bare: loop(3000), serviceCpuMicros: { service: 500 }, bareCpuMicros: { bare: 100 } },
+      batch: { requests: loop(150), eventsPerSecond: 15_000, batchSize: 100, cpuMicrosPerEvent: { service: 50 } },
+      peakRssBytes: 200 * 2 ** 20,
+    };
+    const options = { concurrency: 64, batchConcurrency: 8, deliveries: 20_000 };
+    const mysql = renderDatabase(results, options, 'got');
+    expect(mysql).toContain('| 1,800 | 3,000 (bare INSERT server) | 0.60 | ≥ 0.5 | ✅ |');
+    expect(mysql).toContain('| 15,000 | 1,800 (single recordEvent) | 8.33 | ≥ 10 | ❌ |');
+    expect(mysql).toContain('200 MB');
+    const sqlite = renderDatabase({ ...results, kind: 'sqlite' }, options, 'got');
+    expect(sqlite).not.toContain('✅');
+    expect(sqlite).toContain('targets are set for MySQL');
+  });
+});

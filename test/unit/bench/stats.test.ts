@@ -1,0 +1,97 @@
+import { percentile, queueVerdict, rateBetween, rssVerdict, slope, summarizeLatencies } from '../../../bench/lib/stats';
+
+describe('bench statistics', () => {
+  describe('percentile (nearest rank)', () => {
+    it.each([
+      [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5, 5],
+      [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.95, 10],
+      [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9, 9],
+      [[10, 1, 5], 0, 1],
+      [[10, 1, 5], 1, 10],
+      [[42], 0.99, 42],
+    ])('%j at %d is %d', (values, q, expected) => {
+      expect(percentile(values, q)).toBe(expected);
+    });
+
+    it('is NaN for no values', () => {
+      expect(percentile([], 0.5)).toBeNaN();
+    });
+
+    it('does not reorder its input', () => {
+      const values = [3, 1, 2];
+      percentile(values, 0.5);
+      expect(values).toEqual([3, 1, 2]);
+    });
+  });
+
+  it('summarizes latencies', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(summarizeLatencies(values)).toEqual({ count: 100, p50: 50, p95: 95, p99: 99, max: 100 });
+    expect(summarizeLatencies([]).count).toBe(0);
+  });
+
+  describe('rateBetween', () => {
+    it('counts intervals, not arrivals', () => {
+      expect(rateBetween(11, 0, 1000)).toBe(10);
+    });
+    it('is NaN for one arrival or no elapsed time', () => {
+      expect(rateBetween(1, 0, 1000)).toBeNaN();
+      expect(rateBetween(5, 1000, 1000)).toBeNaN();
+    });
+  });
+
+  describe('slope', () => {
+    it('fits a straight line', () => {
+      expect(slope([{ x: 0, y: 1 }, { x: 1, y: 3 }, { x: 2, y: 5 }])).toBeCloseTo(2);
+    });
+    it('is 0 for a flat or degenerate series', () => {
+      expect(slope([{ x: 0, y: 4 }, { x: 5, y: 4 }])).toBe(0);
+      expect(slope([{ x: 1, y: 4 }])).toBe(0);
+      expect(slope([{ x: 1, y: 1 }, { x: 1, y: 9 }])).toBe(0);
+    });
+  });
+
+  describe('queueVerdict', () => {
+    const steady = Array.from({ length: 30 }, (_, i) => ({ atSeconds: i * 2, depth: i % 2 === 0 ? 3 : 9 }));
+    it('a queue holding only what is in flight does not grow', () => {
+      const v = queueVerdict(steady, 1000);
+      expect(v.grows).toBe(false);
+      expect(v.maxDepth).toBe(9);
+    });
+    it('a backlog that builds up grows', () => {
+      const building = Array.from({ length: 30 }, (_, i) => ({ atSeconds: i * 2, depth: i * 100 }));
+      expect(queueVerdict(building, 1000).grows).toBe(true);
+      expect(queueVerdict(building, 1000).growthPerSecond).toBeCloseTo(50);
+    });
+    it('ending with more than a second of input waiting counts as growing', () => {
+      const samples = [...steady.slice(0, 29), { atSeconds: 58, depth: 1500 }];
+      expect(queueVerdict(samples, 1000).grows).toBe(true);
+    });
+    it('copes with no samples', () => {
+      expect(queueVerdict([], 100)).toMatchObject({ grows: false, finalDepth: 0, maxDepth: 0 });
+    });
+  });
+
+  describe('rssVerdict', () => {
+    const mb = 2 ** 20;
+    it('is stable within ±10 % of the reference window', () => {
+      const samples = Array.from({ length: 120 }, (_, i) => ({ atSeconds: i * 5, rssBytes: (i < 12 ? 300 : 200 + (i % 3) * 5) * mb }));
+      const v = rssVerdict(samples, 60);
+      expect(v.referenceBytes).toBeCloseTo(205 * mb, -3);
+      expect(v.stable).toBe(true);
+    });
+    it('ignores the start-up samples before the warm-up', () => {
+      const samples = [{ atSeconds: 0, rssBytes: 50 * mb }, ...Array.from({ length: 20 }, (_, i) => ({ atSeconds: 60 + i * 5, rssBytes: 200 * mb }))];
+      expect(rssVerdict(samples, 60).stable).toBe(true);
+    });
+    it('flags a leak', () => {
+      const samples = Array.from({ length: 120 }, (_, i) => ({ atSeconds: i * 5, rssBytes: (200 + i) * mb }));
+      const v = rssVerdict(samples, 60);
+      expect(v.stable).toBe(false);
+      expect(v.maxDeviation).toBeGreaterThan(0.1);
+    });
+    it('is not stable without samples after the warm-up', () => {
+      expect(rssVerdict([{ atSeconds: 1, rssBytes: mb }], 60).stable).toBe(false);
+    });
+  });
+});
