@@ -123,6 +123,10 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
     validationRules: VALIDATION_RULES,
     parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     introspection: true,
+    // main.ts and worker.ts own SIGTERM/SIGINT and stop everything in order. Apollo's own
+    // handler would stop it a second time and re-raise the signal into ours, and `npm start`
+    // then hung on shutdown instead of exiting.
+    stopOnTerminationSignals: false,
     // A GET carrying Authorization cannot come from a plain cross-site form or image.
     csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     plugins: [
