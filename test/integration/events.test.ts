@@ -367,6 +367,31 @@ describe.each(testDatabases())('recording events on %s', (kind) => {
       expect(seen).toEqual(expected);
     });
 
+    it('resolves a page of 100 deliveries with their event, callback, network and attempts in a handful of queries', async () => {
+      const app = await fx.app();
+      const network = await fx.network();
+      for (let i = 0; i < 4; i++) await fx.callback({ appId: app.id, networkId: network.id });
+      await t.admin.ok(RecordEventsDocument, { inputs: Array.from({ length: 25 }, (_, i) => ({ appId: app.id, name: `e${i}` })) });
+      const logger = t.service.services.dataSource.logger;
+      const original = logger.logQuery.bind(logger);
+      const queries: string[] = [];
+      logger.logQuery = (query, parameters, runner) => {
+        queries.push(query);
+        return original(query, parameters, runner);
+      };
+      try {
+        const page = await t.admin.ok(
+          `query($appId: ID!) { deliveries(filter: { appId: $appId }, first: 100) { edges { node { id event { id name app { id name } network { slug } } callback { id name network { id } } network { slug } attemptLog { number } } } } }`,
+          { appId: app.id },
+        ) as { deliveries: { edges: unknown[] } };
+        expect(page.deliveries.edges).toHaveLength(100);
+      } finally {
+        logger.logQuery = original;
+      }
+      // The page, then one batched query per related type: events, apps, networks, callbacks, attempts.
+      expect(queries.length).toBeLessThanOrEqual(7);
+    });
+
     it('rejects first over 100 and a forged cursor', async () => {
       expect((await t.admin.error(DeliveriesDocument, { first: 101 })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
       expect((await t.admin.error(DeliveriesDocument, { after: 'bm90LWEtY3Vyc29y' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });

@@ -3,11 +3,12 @@ import { testDatabases } from '../support/databases';
 import { configurationFixtures } from '../support/fixtures';
 import { startTestService, TestService, TEST_ADMIN_SECRET } from '../support/test-service';
 import { subscriptionErrors, TestSubscription } from '../support/subscription-client';
+import { Receiver } from '../support/receiver';
 
-type Update = { deliveryUpdated: { id: string; status: string; network: { id: string } | null; attemptLog: { number: number }[]; event: { id: string; advertisingId: string | null } } };
+type Update = { deliveryUpdated: { id: string; status: string; attempts: number; network: { id: string } | null; attemptLog: { number: number }[]; event: { id: string; advertisingId: string | null } } };
 const UPDATES = `subscription($appId: ID, $networkId: ID, $callbackId: ID) {
   deliveryUpdated(appId: $appId, networkId: $networkId, callbackId: $callbackId) {
-    id status network { id } attemptLog { number } event { id advertisingId }
+    id status attempts network { id } attemptLog { number } event { id advertisingId }
   }
 }`;
 const STATUS_ONLY = `subscription($appId: ID) { deliveryUpdated(appId: $appId) { id status } }`;
@@ -52,7 +53,7 @@ describe.each(testDatabases())('deliveryUpdated on %s (API only, no dispatcher)'
     const [message] = await sub.waitFor((m) => m.length >= 1);
     expect(message.errors).toBeUndefined();
     expect(message.data?.deliveryUpdated).toEqual({
-      id: recordEvent.deliveries[0].id, status: 'PENDING', network: { id: network.id }, attemptLog: [], event: { id: recordEvent.event.id, advertisingId: null },
+      id: recordEvent.deliveries[0].id, status: 'PENDING', attempts: 0, network: { id: network.id }, attemptLog: [], event: { id: recordEvent.event.id, advertisingId: null },
     });
   });
 
@@ -130,5 +131,64 @@ describe.each(testDatabases())('deliveryUpdated on %s (API only, no dispatcher)'
     const closed = await Promise.race([sub.closed, new Promise<null>((r) => setTimeout(() => r(null), 12_000))]);
     expect(closed?.code).toBe(4403);
     expect((await subscribe('pb_partner_not-a-key', UPDATES).closed).code).toBe(4403);
+  });
+});
+
+describe.each(testDatabases())('deliveryUpdated on %s with the inline dispatcher', (kind) => {
+  let t: TestService;
+  let fx: ReturnType<typeof configurationFixtures>;
+  let receiver: Receiver;
+  let sub: TestSubscription<Update> | null = null;
+  beforeAll(async () => {
+    receiver = await new Receiver().start();
+    t = await startTestService(kind, { DISPATCHER: 'inline', DISPATCH_BACKOFF_BASE_MS: '50', DISPATCH_BACKOFF_MAX_MS: '200' });
+    fx = configurationFixtures(t.admin);
+  });
+  afterEach(async () => {
+    await sub?.close();
+    receiver.reset();
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await receiver?.stop();
+  });
+
+  async function watch(appId: string): Promise<TestSubscription<Update>> {
+    const s = new TestSubscription<Update>(t.service.url, TEST_ADMIN_SECRET, UPDATES, { appId });
+    for (let i = 0; i < 100 && s.messages.length === 0; i++) {
+      await t.admin.ok(RecordEventDocument, { input: { appId, name: 'warm-up' } });
+      await s.waitFor((m) => m.length > 0, 100).catch(() => undefined);
+    }
+    await s.waitFor((m) => m.length > 0);
+    return s;
+  }
+  const statusesOf = (s: TestSubscription<Update>, id: string) => s.messages.map((m) => m.data?.deliveryUpdated).filter((d) => d?.id === id);
+
+  it('follows a delivery from PENDING to DELIVERED, with the attempt log at each step', async () => {
+    const app = await fx.app();
+    await fx.callback({ appId: app.id, eventNames: ['install'], urlTemplate: receiver.url('/ok') });
+    await fx.callback({ appId: app.id, eventNames: ['warm-up'], urlTemplate: receiver.url('/warm') });
+    sub = await watch(app.id);
+    const { recordEvent } = await t.admin.ok(RecordEventDocument, { input: { appId: app.id, name: 'install' } });
+    const id = recordEvent.deliveries[0].id;
+    await sub.waitFor(() => statusesOf(sub!, id).some((d) => d?.status === 'DELIVERED'));
+    expect(statusesOf(sub, id).map((d) => [d?.status, d?.attemptLog.length])).toEqual([['PENDING', 0], ['SENDING', 0], ['DELIVERED', 1]]);
+  });
+
+  it('follows a failing delivery through RETRYING to FAILED', async () => {
+    const app = await fx.app();
+    receiver.respond((req, res) => {
+      res.statusCode = req.url.startsWith('/fail') ? 500 : 200;
+      res.end();
+    });
+    await fx.callback({ appId: app.id, eventNames: ['install'], maxAttempts: 2, urlTemplate: receiver.url('/fail') });
+    await fx.callback({ appId: app.id, eventNames: ['warm-up'], urlTemplate: receiver.url('/warm') });
+    sub = await watch(app.id);
+    const { recordEvent } = await t.admin.ok(RecordEventDocument, { input: { appId: app.id, name: 'install' } });
+    const id = recordEvent.deliveries[0].id;
+    await sub.waitFor(() => statusesOf(sub!, id).some((d) => d?.status === 'FAILED'));
+    expect(statusesOf(sub, id).map((d) => [d?.status, d?.attempts, d?.attemptLog.length])).toEqual([
+      ['PENDING', 0, 0], ['SENDING', 0, 0], ['RETRYING', 1, 1], ['SENDING', 1, 1], ['FAILED', 2, 2],
+    ]);
   });
 });
