@@ -1,0 +1,42 @@
+// The HTTP surface of the contract besides GraphQL documents: GET queries, health, readiness.
+import { testDatabases } from '../support/databases';
+import { startTestService, TestService, TEST_ADMIN_SECRET } from '../support/test-service';
+
+describe.each(testDatabases())('the HTTP endpoints on %s', (kind) => {
+  let t: TestService;
+  let base: string;
+  beforeAll(async () => {
+    t = await startTestService(kind);
+    base = t.service.url.replace(/\/graphql$/, '');
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('answers queries over GET when the Authorization header is sent, and refuses mutations over GET', async () => {
+    const query = encodeURIComponent('{ builtInMacros { name } }');
+    const ok = await fetch(`${base}/graphql?query=${query}`, { headers: { authorization: `Bearer ${TEST_ADMIN_SECRET}` } });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { data: { builtInMacros: unknown[] } }).data.builtInMacros.length).toBeGreaterThan(15);
+
+    // Without a CSRF-safe header a GET could come from a cross-site <img> or form: refused.
+    const bare = await fetch(`${base}/graphql?query=${query}`);
+    expect(bare.status).toBe(400);
+
+    const mutation = encodeURIComponent('mutation { deleteApp(id: "x") }');
+    const refused = await fetch(`${base}/graphql?query=${mutation}`, { headers: { authorization: `Bearer ${TEST_ADMIN_SECRET}` } });
+    expect(refused.status).toBe(405);
+  });
+
+  it('says healthy while running, and ready only while the database answers', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    await t.service.services.dataSource.destroy();
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'database unavailable' });
+    await t.service.services.dataSource.initialize();
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+});
