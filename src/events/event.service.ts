@@ -1,11 +1,13 @@
 import { DataSource, EntityManager, In } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Clock } from '../common/clock';
 import { DeliveryStatus } from '../common/enums';
 import { BadUserInputError, NotFoundError, ProblemList } from '../common/errors';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
+import { insertRows } from '../db/bulk-insert';
 import { isUniqueViolation } from '../db/errors';
+import { isMysql } from '../db/data-source';
+import { GroupCommit } from '../db/group-commit';
 import { withTransaction } from '../db/transactions';
 import { Principal, requireAppWriter, requirePrincipal } from '../auth/principal';
 import { Callback } from '../callbacks/callback.entity';
@@ -31,15 +33,25 @@ export interface PreviewedPostback extends RenderedPostback {
   notFiredBecause: string | null;
 }
 
-/** Rows per INSERT statement: well below MySQL's 65,535 and SQLite's 32,766 bound parameters. */
-const INSERT_CHUNK_ROWS = 500;
 /** A concurrent writer of the same (app, eventId) makes our insert fail; we look again and retry this often. */
 const DUPLICATE_RACE_ROUNDS = 3;
 export const PREVIEW_ID = '00000000-0000-0000-0000-000000000000';
+/**
+ * Events of concurrent calls written in one transaction at most (group commit, see
+ * group-commit.ts); a larger recordEvents call is written alone.
+ */
+const GROUP_COMMIT_EVENTS = 500;
+/**
+ * Transactions writing events at once. MySQL: a few, so one fills while another waits on the
+ * server. SQLite writes one transaction at a time anyway (withTransaction).
+ */
+const MYSQL_CONCURRENT_WRITES = 2;
+
+type NewPlan = { kind: 'new'; event: Event; deliveries: Delivery[] };
 
 /** One input after planning: either a new event with its rendered deliveries, or a pointer to an earlier one. */
 type Plan =
-  | { kind: 'new'; event: Event; deliveries: Delivery[] }
+  | NewPlan
   | { kind: 'known'; event: Event }
   | { kind: 'repeat-in-batch'; firstIndex: number };
 
@@ -49,6 +61,13 @@ type Plan =
  * stored without its postbacks or the other way round.
  */
 export class EventService {
+  /**
+   * Concurrent calls' new events and deliveries share transactions: each call's rows are still
+   * all stored or none (a shared transaction that fails is retried per call), and each call
+   * announces its deliveries only once its rows have committed.
+   */
+  private readonly writer: GroupCommit<NewPlan[], void>;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
@@ -56,7 +75,15 @@ export class EventService {
     private readonly hub: DeliveryHub,
     private readonly logger: Logger,
     private readonly observer: { recorded(fresh: number, duplicates: number): void } = { recorded: () => undefined },
-  ) {}
+  ) {
+    this.writer = new GroupCommit<NewPlan[], void>(
+      async (calls) => {
+        await withTransaction(this.dataSource, (manager) => this.insert(manager, calls.flat()));
+        return calls.map(() => undefined);
+      },
+      { maxConcurrent: isMysql(dataSource) ? MYSQL_CONCURRENT_WRITES : 1, maxWeight: GROUP_COMMIT_EVENTS, weight: (plans) => plans.length },
+    );
+  }
 
   findById(id: string): Promise<Event | null> {
     return this.dataSource.getRepository(Event).findOneBy({ id });
@@ -91,7 +118,7 @@ export class EventService {
       const plans = this.plan(events, routings, networkIds, known, now);
       const fresh = plans.flatMap((p) => (p.kind === 'new' ? [p] : []));
       try {
-        if (fresh.length > 0) await withTransaction(this.dataSource, (manager) => this.insert(manager, fresh));
+        if (fresh.length > 0) await this.writer.submit(fresh);
       } catch (error) {
         // Someone else stored one of these (app, eventId) keys first: theirs is the event.
         if (isUniqueViolation(error) && round < DUPLICATE_RACE_ROUNDS) {
@@ -154,14 +181,8 @@ export class EventService {
   }
 
   private async insert(manager: EntityManager, plans: { event: Event; deliveries: Delivery[] }[]): Promise<void> {
-    const events = plans.map((p) => p.event);
-    const deliveries = plans.flatMap((p) => p.deliveries);
-    for (let i = 0; i < events.length; i += INSERT_CHUNK_ROWS) {
-      await manager.createQueryBuilder().insert().into(Event).values(events.slice(i, i + INSERT_CHUNK_ROWS) as QueryDeepPartialEntity<Event>[]).updateEntity(false).execute();
-    }
-    for (let i = 0; i < deliveries.length; i += INSERT_CHUNK_ROWS) {
-      await manager.createQueryBuilder().insert().into(Delivery).values(deliveries.slice(i, i + INSERT_CHUNK_ROWS)).updateEntity(false).execute();
-    }
+    await insertRows(manager, Event, plans.map((p) => p.event));
+    await insertRows(manager, Delivery, plans.flatMap((p) => p.deliveries));
   }
 
   /** Events already stored under the batch's idempotency keys. */

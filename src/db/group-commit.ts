@@ -1,0 +1,109 @@
+/**
+ * Group commit: many callers' writes share one transaction.
+ *
+ * Each transaction costs a few round trips (BEGIN, the statements, COMMIT) whatever it holds,
+ * and on this service's machines a round trip costs far more CPU, on both ends, than the rows
+ * themselves. So callers hand their items to a GroupCommit; when fewer than `maxConcurrent`
+ * flushes are running, their items flush at once (an idle service adds no delay), otherwise
+ * they wait and the next flush takes everything that has gathered, up to `maxWeight`.
+ *
+ * Isolation: when a flush of several callers' items fails, each caller's items are flushed
+ * again on their own, so one bad item (a unique-key race, a row too long) fails only its
+ * caller and the others still commit. Every caller gets its own result or its own error.
+ */
+export interface GroupCommitOptions<T> {
+  /** Flushes running at once (a second one can fill while the first waits on the database). */
+  maxConcurrent: number;
+  /** Most weight in one flush; an item heavier than this still flushes, alone. */
+  maxWeight: number;
+  /** An item's share of maxWeight (default 1). */
+  weight?: (item: T) => number;
+}
+
+interface Waiting<T, R> {
+  item: T;
+  weight: number;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+export class GroupCommit<T, R> {
+  private readonly waiting: Waiting<T, R>[] = [];
+  private running = 0;
+
+  /**
+   * `flush(items)` writes the items in one transaction and returns one result per item, in
+   * order; it rejects (having written nothing) when any item fails.
+   */
+  constructor(
+    private readonly flush: (items: T[]) => Promise<R[]>,
+    private readonly options: GroupCommitOptions<T>,
+  ) {
+    if (options.maxConcurrent < 1) throw new Error('maxConcurrent must be at least 1');
+  }
+
+  /** Items waiting for a flush (not those being flushed). */
+  get pending(): number {
+    return this.waiting.length;
+  }
+
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.waiting.push({ item, weight: this.options.weight?.(item) ?? 1, resolve, reject });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.running < this.options.maxConcurrent && this.waiting.length > 0) {
+      const batch = takeBatch(this.waiting, this.options.maxWeight);
+      this.running++;
+      void this.run(batch).finally(() => {
+        this.running--;
+        this.drain();
+      });
+    }
+  }
+
+  private async run(batch: Waiting<T, R>[]): Promise<void> {
+    try {
+      settle(batch, await this.flush(batch.map((w) => w.item)));
+      return;
+    } catch (error) {
+      if (batch.length === 1) {
+        (batch[0] as Waiting<T, R>).reject(error);
+        return;
+      }
+    }
+    // Together they failed: each on its own, in the order they came, so only the culprits fail.
+    for (const waiting of batch) {
+      try {
+        settle([waiting], await this.flush([waiting.item]));
+      } catch (error) {
+        waiting.reject(error);
+      }
+    }
+  }
+}
+
+/** Takes from the front of `queue` the first items whose weights fit in maxWeight (always at least one). */
+export function takeBatch<W extends { weight: number }>(queue: W[], maxWeight: number): W[] {
+  let weight = 0;
+  let count = 0;
+  while (count < queue.length) {
+    const next = (queue[count] as W).weight;
+    if (count > 0 && weight + next > maxWeight) break;
+    weight += next;
+    count++;
+  }
+  return queue.splice(0, count);
+}
+
+function settle<T, R>(batch: Waiting<T, R>[], results: R[]): void {
+  if (results.length !== batch.length) {
+    const error = new Error(`a group flush returned ${results.length} results for ${batch.length} items`);
+    for (const waiting of batch) waiting.reject(error);
+    return;
+  }
+  batch.forEach((waiting, i) => waiting.resolve(results[i] as R));
+}
