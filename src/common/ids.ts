@@ -8,8 +8,23 @@ import { randomBytes } from 'node:crypto';
 let lastMs = 0;
 let sequence = 0;
 
+/** Random bytes for this many ids are drawn at once: one randomBytes call costs as much as the rest of newId. */
+const RANDOM_POOL_IDS = 256;
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+
+function random16(): Buffer {
+  if (randomOffset + 16 > randomPool.length) {
+    randomPool = randomBytes(16 * RANDOM_POOL_IDS);
+    randomOffset = 0;
+  }
+  const bytes = randomPool.subarray(randomOffset, randomOffset + 16);
+  randomOffset += 16;
+  return bytes;
+}
+
 export function newId(now: number = Date.now()): string {
-  const bytes = randomBytes(16);
+  const bytes = random16();
   if (now <= lastMs) {
     now = lastMs;
     sequence = (sequence + 1) & 0xfff;
