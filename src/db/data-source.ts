@@ -50,7 +50,9 @@ export function createDataSource(db: DatabaseConfig, options: { poolSize?: numbe
     timezone: 'Z',
     charset: 'utf8mb4_bin',
     poolSize: options.poolSize ?? 16,
-    extra: { connectionLimit: options.poolSize ?? 16 },
+    // trace: mysql2's promise API (which TypeORM uses) otherwise captures a stack trace on
+    // every query, for errors that TypeORM wraps in its own QueryFailedError anyway.
+    extra: { connectionLimit: options.poolSize ?? 16, trace: false },
   });
 }
 
