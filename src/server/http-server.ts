@@ -2,6 +2,7 @@ import http from 'node:http';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { isUtf8 } from 'node:buffer';
 import { GraphQLError, GraphQLSchema, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
@@ -131,6 +132,10 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
     csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      // Nothing here is HTTP-cacheable (mutations, per-key scoped reads), and the default
+      // cache-control plugin's per-field hook makes Apollo wrap every resolver in the schema:
+      // the largest Apollo cost of a recordEvents batch.
+      ApolloServerPluginCacheControlDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
     ],
   });
