@@ -65,6 +65,8 @@ export function createServices(deps: {
   });
   // Status changes, committed, go to subscribers on every API process.
   deliveryHub.onStatusChanged((deliveries) => {
+    // Without Redis and without a subscriber in this process, nobody would read them.
+    if (!pubsub.hasAudience('delivery-updated')) return;
     for (const delivery of deliveries) pubsub.publish('delivery-updated', toDeliverySnapshot(delivery));
   });
   // Workers elsewhere wake at once instead of at their next scan.

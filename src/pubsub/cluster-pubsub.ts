@@ -28,6 +28,12 @@ export interface ClusterPubSub {
   /** For internal listeners (cache invalidation, socket closing). Returns the unsubscribe function. */
   on<K extends ClusterTopic>(topic: K, listener: (payload: ClusterTopics[K]) => void): () => void;
   readonly transport: 'redis' | 'in-process';
+  /**
+   * Whether a message on this topic can reach anyone: always with Redis (other processes may
+   * listen), otherwise only while this process has a subscriber or listener. Lets publishers
+   * skip building messages nobody reads.
+   */
+  hasAudience(topic: ClusterTopic): boolean;
   close(): Promise<void>;
 }
 
@@ -79,9 +85,24 @@ export async function createClusterPubSub(options: { redisUrl: string | null; da
   }
 
   const logger = options.logger;
+  const listeners = new Map<ClusterTopic, number>();
+  const listen = (topic: ClusterTopic, handler: (event: Event) => void): (() => void) => {
+    target.addEventListener(channel(topic), handler);
+    listeners.set(topic, (listeners.get(topic) ?? 0) + 1);
+    let removed = false;
+    return () => {
+      if (removed) return;
+      removed = true;
+      target.removeEventListener(channel(topic), handler);
+      listeners.set(topic, (listeners.get(topic) ?? 1) - 1);
+    };
+  };
 
   const bus: ClusterPubSub = {
     transport: options.redisUrl ? 'redis' : 'in-process',
+    hasAudience(topic) {
+      return Boolean(options.redisUrl) || (listeners.get(topic) ?? 0) > 0;
+    },
     publish(topic, payload) {
       try {
         target.dispatchEvent(new CustomEvent(channel(topic), { detail: payload }));
@@ -93,9 +114,8 @@ export async function createClusterPubSub(options: { redisUrl: string | null; da
       // A buffer per subscriber: one shared buffer (as @graphql-yoga/subscription's createPubSub
       // takes) would hand one subscriber's messages to another.
       return new Repeater<ClusterTopics[typeof topic]>((push, stop) => {
-        const handler = (event: Event) => void push((event as CustomEvent).detail);
-        target.addEventListener(channel(topic), handler);
-        void stop.then(() => target.removeEventListener(channel(topic), handler));
+        const unlisten = listen(topic, (event: Event) => void push((event as CustomEvent).detail));
+        void stop.then(unlisten);
       }, new SlidingBuffer(SUBSCRIBER_BUFFER));
     },
     on(topic, listener) {
@@ -106,8 +126,7 @@ export async function createClusterPubSub(options: { redisUrl: string | null; da
           logger.error({ err: error, topic }, 'a cluster message listener failed');
         }
       };
-      target.addEventListener(channel(topic), handler);
-      return () => target.removeEventListener(channel(topic), handler);
+      return listen(topic, handler);
     },
     async close() {
       await closeTransport();
