@@ -1,6 +1,7 @@
 import { filter, pipe } from '@graphql-yoga/subscription';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { DeliveryStatus } from '../common/enums';
+import { ApiKeyRole, DeliveryStatus } from '../common/enums';
+import { ForbiddenError } from '../common/errors';
 import { requirePrincipal } from '../auth/principal';
 import { assertCanReadDelivery, assertDeliveryFieldVisible, canReadDelivery } from '../auth/scope';
 import { Callback, HttpHeader } from '../callbacks/callback.entity';
@@ -109,9 +110,15 @@ export class DeliveryResolver {
 
   @FieldResolver(() => Callback)
   async callback(@Root() delivery: Delivery, @Ctx() ctx: GraphQLContext): Promise<Callback> {
-    assertDeliveryFieldVisible(requirePrincipal(ctx.principal), 'callback');
+    const principal = requirePrincipal(ctx.principal);
+    assertDeliveryFieldVisible(principal, 'callback');
     const callback = await ctx.loaders.callback.load(delivery.callbackId);
     if (!callback) throw new Error(`delivery ${delivery.id} points at missing callback ${delivery.callbackId}`);
+    // The callback as configured now: if it has since moved to another network, its headers and
+    // URL carry that partner's keys, and this partner may no longer read it.
+    if (principal.role === ApiKeyRole.PARTNER && callback.networkId !== principal.networkId) {
+      throw new ForbiddenError(`callback ${callback.id} now belongs to another network`);
+    }
     return callback;
   }
 

@@ -116,6 +116,12 @@ export function attemptChanges(attempt: AttemptRecord, next: NextStep, now: Date
  * lost (see LEASE_EXPIRED_ERROR) and the retry policy decides what follows. The attempt's
  * start is when the lease was granted (updatedAt of the claim); how long it ran is unknown, so
  * latencyMs is 0 and the error says why.
+ *
+ * A lost attempt that would be the delivery's last gets one more attempt allowed (maxAttempts
+ * + 1): the holder may have died before sending anything (a deploy, an OOM kill between claim
+ * and send), and the contract promises that a dead holder's delivery is taken up again, not
+ * given up. Only once: if the attempt before was lost too, the normal policy applies, so a
+ * postback that kills every worker that sends it still ends FAILED.
  */
 export function expiredLeaseTakeover(
   delivery: Delivery,
@@ -131,15 +137,18 @@ export function expiredLeaseTakeover(
     error: LEASE_EXPIRED_ERROR,
     responseSnippet: null,
   };
+  const previousAlsoLost = delivery.lastError === LEASE_EXPIRED_ERROR;
+  const maxAttempts = !previousAlsoLost && attempt.number >= delivery.maxAttempts ? attempt.number + 1 : delivery.maxAttempts;
   const next = decideNextStep({
     attemptNumber: attempt.number,
-    maxAttempts: delivery.maxAttempts,
+    maxAttempts,
     outcome: { kind: 'retryable', retryAfterMs: null },
     now,
     settings,
     random,
   });
-  return { attempt, next, changes: attemptChanges(attempt, next, now) };
+  const changes = attemptChanges(attempt, next, now);
+  return { attempt, next, changes: maxAttempts === delivery.maxAttempts ? changes : { ...changes, maxAttempts } };
 }
 
 /**

@@ -128,9 +128,10 @@ function prepare(p: OutgoingPostback, options: SenderOptions, startedAt: Date, t
   if (!check.ok) return { ok: false, result: failure(startedAt, t0, check.kind, check.reason) };
 
   const headers: Headers = {};
-  for (const { name, value } of p.headers) {
+  for (const { name, value: text } of p.headers) {
     const key = name.trim().toLowerCase();
     if (HEADERS_NOT_FORWARDED.has(key)) continue;
+    const value = headerValueOnTheWire(text);
     try {
       http.validateHeaderName(key);
       http.validateHeaderValue(key, value);
@@ -163,6 +164,16 @@ function prepare(p: OutgoingPostback, options: SenderOptions, startedAt: Date, t
     ok: true,
     request: { url: check.url, method: p.method, headers, body, timeoutMs: p.timeoutMs },
   };
+}
+
+/**
+ * Header values go out as their UTF-8 bytes. Node's HTTP clients write a header string one
+ * byte per character (latin1) and refuse characters above U+00FF, so an app name like "Игра"
+ * in a header would fail the delivery, and "é" would go out as a lone latin1 byte. Handing
+ * them the UTF-8 bytes spelled as a latin1 string sends exactly those bytes.
+ */
+export function headerValueOnTheWire(value: string): string {
+  return /[^\u0000-\u007f]/.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
 }
 
 /** Keeps the first RESPONSE_SNIPPET_BYTES of a body, decoded as UTF-8 without a split character. */

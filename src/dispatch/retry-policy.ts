@@ -40,12 +40,12 @@ export function isRetryableStatus(statusCode: number): boolean {
 
 /**
  * Delay before the attempt that follows failed attempt `failedAttemptNumber` (1-based):
- * `min(BASE × 4^(n−1), MAX)`, then ±20 % uniform jitter.
+ * `min(BASE × 4^(n−1), MAX)`, then ±20 % uniform jitter, never above MAX.
  *
- * The jitter is applied to the capped value, as the contract's formula reads, so once the
- * cap is reached delays spread over MAX × [0.8, 1.2] instead of piling up on exactly MAX
- * (which would re-synchronise every long-failing delivery of a dead receiver). A
- * `Retry-After` from the receiver is the only delay held strictly to MAX (see decideNextStep).
+ * The jitter is applied to the capped value, as the contract's formula reads, and the result
+ * is held to MAX, which the contract also calls "the longest delay between two attempts". So
+ * once the cap is reached delays spread over MAX × [0.8, 1.0] instead of piling up on exactly
+ * MAX (which would re-synchronise every long-failing delivery of a dead receiver).
  */
 export function retryDelayMs(
   failedAttemptNumber: number,
@@ -59,7 +59,7 @@ export function retryDelayMs(
   const capped = Math.min(base * BACKOFF_FACTOR ** (n - 1), max);
   const r = Math.min(1, Math.max(0, random()));
   const factor = 1 + JITTER * (2 * r - 1);
-  return Math.max(0, Math.round(capped * factor));
+  return Math.min(max, Math.max(0, Math.round(capped * factor)));
 }
 
 const DELTA_SECONDS = /^\d+$/;

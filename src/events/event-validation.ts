@@ -84,10 +84,11 @@ export function validateEventInput(input: EventInput, field: string, now: Date, 
   else if (name.length > EVENT_LIMITS.nameLength) problems.add(at('name'), `must be at most ${EVENT_LIMITS.nameLength} characters`);
   else if (CONTROL_CHARACTERS.test(name)) problems.add(at('name'), 'must not contain control characters');
 
-  // The idempotency key is compared byte for byte, so it is not trimmed.
+  // Trimmed: MySQL's collations ignore trailing spaces in unique keys, so "order-1" and
+  // "order-1 " would be one key there and two on SQLite. Trimming makes them one key everywhere.
   let eventId: string | null = null;
   if (input.eventId != null) {
-    eventId = input.eventId;
+    eventId = input.eventId.trim();
     if (eventId.length === 0) problems.add(at('eventId'), 'must not be empty (leave it out to record without idempotency)');
     else if (eventId.length > EVENT_LIMITS.eventIdLength) problems.add(at('eventId'), `must be at most ${EVENT_LIMITS.eventIdLength} characters`);
     else if (CONTROL_CHARACTERS.test(eventId)) problems.add(at('eventId'), 'must not contain control characters');

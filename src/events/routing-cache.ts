@@ -62,9 +62,11 @@ export class RoutingCache {
     this.apps.clear();
   }
 
+  /** A network's slug or existence changed: deleting one also took its callbacks out of every app's routes. */
   networksChanged(): void {
     this.generation++;
     this.networks = null;
+    this.apps.clear();
   }
 
   apply(change: ConfigChange): void {

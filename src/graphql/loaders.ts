@@ -10,14 +10,22 @@ import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
  * Per-request batching of lookups for nested fields, so a page of 100 deliveries costs one
  * query per related type, not one per row. Soft-deleted rows are included: history keeps
  * pointing at what it was sent for.
+ *
+ * `cache: false` for WebSocket operations: graphql-ws keeps one context for a subscription's
+ * whole life, and a caching loader would pin every row it ever loaded (memory) and serve them
+ * stale (a callback renamed or disabled since). Batching within one update still applies.
  */
-export function createLoaders(dataSource: DataSource) {
+export function createLoaders(dataSource: DataSource, options: { cache?: boolean } = {}) {
+  const cache = options.cache ?? true;
   function byId<T extends ObjectLiteral & { id: string }>(entity: EntityTarget<T>): DataLoader<string, T | null> {
-    return new DataLoader<string, T | null>(async (ids) => {
-      const rows = await dataSource.getRepository(entity).find({ where: { id: In([...ids]) } as never, withDeleted: true });
-      const byKey = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => byKey.get(id) ?? null);
-    });
+    return new DataLoader<string, T | null>(
+      async (ids) => {
+        const rows = await dataSource.getRepository(entity).find({ where: { id: In([...ids]) } as never, withDeleted: true });
+        const byKey = new Map(rows.map((row) => [row.id, row]));
+        return ids.map((id) => byKey.get(id) ?? null);
+      },
+      { cache },
+    );
   }
   return {
     app: byId(App),

@@ -10,8 +10,15 @@ function parseDateTime(value: unknown): Date {
     throw new GraphQLError(`DateTime must be an ISO-8601 string with a time zone, e.g. 2026-11-25T18:00:00.000Z; got ${JSON.stringify(value)}`);
   }
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime ${JSON.stringify(value)} is not a real date`);
+  if (Number.isNaN(date.getTime()) || !isCalendarDate(value)) throw new GraphQLError(`DateTime ${JSON.stringify(value)} is not a real date`);
   return date;
+}
+
+/** Date.parse rolls 2026-02-30 over to March 2nd; a date the calendar does not have is an error instead. */
+function isCalendarDate(value: string): boolean {
+  const [, year, month, day, hour, minute, second] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value)!.map(Number);
+  const noon = new Date(Date.UTC(year, month - 1, day, 12));
+  return noon.getUTCFullYear() === year && noon.getUTCMonth() === month - 1 && noon.getUTCDate() === day && hour < 24 && minute < 60 && (Number.isNaN(second) || second < 60);
 }
 
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { MacroSource, MacroTransform } from '../common/enums';
-import { requireAdmin } from '../auth/principal';
+import { requireAdmin, requirePrincipal } from '../auth/principal';
 import { App } from '../apps/app.entity';
 import type { GraphQLContext } from '../graphql/context';
 import { BUILT_IN_MACROS } from './built-in-macros';
@@ -42,7 +42,8 @@ export class MacroResolver {
   }
 
   @Query(() => [BuiltInMacro])
-  builtInMacros(): BuiltInMacro[] {
+  builtInMacros(@Ctx() ctx: GraphQLContext): BuiltInMacro[] {
+    requirePrincipal(ctx.principal);
     return BUILT_IN_MACROS.map((m) => ({ ...m }));
   }
 

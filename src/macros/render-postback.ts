@@ -14,6 +14,8 @@ import {
 export const MAX_HEADERS = 32;
 export const HEADER_NAME_MAX_LENGTH = 128;
 export const HEADER_VALUE_MAX_LENGTH = 4096;
+/** All configured header names and values together: receivers commonly refuse more than 8–16 KB of headers. */
+export const HEADERS_TOTAL_MAX_LENGTH = 16 * 1024;
 /** Set by the dispatcher (identity, signing, framing); a callback may not configure them. */
 export const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set([
   'webhook-id',
@@ -24,6 +26,12 @@ export const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set([
   'content-length',
   'transfer-encoding',
   'connection',
+  // Hop-by-hop headers: the HTTP client manages them and would drop a configured value.
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-connection',
 ]);
 export const DEFAULT_BODY_CONTENT_TYPE = 'application/json';
 /** RFC 7230 `token`. */
@@ -188,6 +196,8 @@ export function validateHeaders(
 ): FieldProblem[] {
   const problems: FieldProblem[] = [];
   if (headers.length > MAX_HEADERS) problems.push({ field: fieldPrefix, reason: `at most ${MAX_HEADERS} headers` });
+  const total = headers.reduce((sum, h) => sum + h.name.length + h.value.length, 0);
+  if (total > HEADERS_TOTAL_MAX_LENGTH) problems.push({ field: fieldPrefix, reason: `names and values together must be at most ${HEADERS_TOTAL_MAX_LENGTH} characters, got ${total}` });
   let contentTypes = 0;
   headers.forEach((h, i) => {
     const nameField = `${fieldPrefix}.${i}.name`;

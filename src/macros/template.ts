@@ -78,7 +78,8 @@ export function parseTemplate(source: string): ParsedTemplate {
  * - json-string: the inside of a JSON string; the placeholder stands inside quotes.
  * - form: application/x-www-form-urlencoded. We use `encodeURIComponent` (space as `%20`,
  *   not `+`): every form parser decodes `%20`, and it leaves no ambiguity around `+`.
- * - header: raw, with CR, LF and NUL removed so a value cannot split or end the header.
+ * - header: raw, with CR, LF and the other control characters (tab aside) removed, so a value
+ *   cannot split or end the header, nor make the HTTP client refuse it.
  * - raw: unchanged (bodies with another Content-Type).
  */
 export type TemplateEncoding = 'url' | 'json-string' | 'form' | 'header' | 'raw';
@@ -91,7 +92,7 @@ export function encodeValue(value: string, encoding: TemplateEncoding): string {
     case 'json-string':
       return JSON.stringify(value).slice(1, -1);
     case 'header':
-      return value.replace(/[\r\n\0]/g, '');
+      return value.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '');
     case 'raw':
       return value;
   }

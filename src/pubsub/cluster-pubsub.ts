@@ -42,10 +42,12 @@ export const SUBSCRIBER_BUFFER = 10_000;
 
 /**
  * Channels are namespaced by the database, so processes that share a database (one
- * deployment) talk to each other and deployments or test runs sharing a Redis do not.
+ * deployment) talk to each other and deployments or test runs sharing a Redis do not. For
+ * MySQL the database name alone: nodes may reach one server under different host names (a
+ * proxy, an IP address), and would otherwise silently share nothing.
  */
 export function channelPrefix(database: DatabaseConfig): string {
-  const identity = database.type === 'mysql' ? `mysql://${database.host}:${database.port}/${database.database}` : `sqlite:${resolve(database.path)}`;
+  const identity = database.type === 'mysql' ? `mysql:${database.database}` : `sqlite:${resolve(database.path)}`;
   return `postbacks:${identity}:`;
 }
 

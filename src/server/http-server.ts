@@ -50,7 +50,7 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
   app.disable('x-powered-by');
   const server = http.createServer(app);
 
-  const contextForSocket = (extra: SocketExtra): GraphQLContext => ({ principal: extra.principal ?? null, services, loaders: createLoaders(services.dataSource) });
+  const contextForSocket = (extra: SocketExtra): GraphQLContext => ({ principal: extra.principal ?? null, services, loaders: createLoaders(services.dataSource, { cache: false }) });
   const formatError = createFormatError(logger, (code) => services.metrics.graphqlErrors.inc({ code }));
   // The same 1 MB bound as HTTP bodies (ws accepts 100 MB messages by default).
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_BODY_BYTES });

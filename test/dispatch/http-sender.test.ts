@@ -284,6 +284,15 @@ describe.each<SenderKind>(['got', 'undici'])('%s sender', (kind) => {
     expect(result.responseSnippet).toHaveLength(1024);
   });
 
+  it('sends header values as UTF-8 bytes, whatever their script', async () => {
+    const values = ['Игра 🧩', 'café', 'plain'];
+    const result = await sender.send(postback({ url: receiver.url('/h'), headers: values.map((value, i) => ({ name: `X-V${i}`, value })) }));
+    expect(result).toMatchObject({ statusCode: 200, errorKind: null });
+    const [got] = receiver.received;
+    // Node hands received header bytes over as latin1; read back as UTF-8 they are the values sent.
+    expect(values.map((_, i) => Buffer.from(String(got.headers[`x-v${i}`]), 'latin1').toString('utf8'))).toEqual(values);
+  });
+
   it('refuses an invalid or too long URL and an unsendable header without sending', async () => {
     const long = await sender.send(postback({ url: receiver.url('/?q=' + 'a'.repeat(2100)) }));
     expect(long).toMatchObject({ statusCode: null, errorKind: 'invalid-url' });

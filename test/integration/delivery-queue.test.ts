@@ -119,7 +119,7 @@ describe.each(testDatabases())('the delivery queue on %s', (kind) => {
   it('takes over a delivery whose lease ran out, counting the lost attempt, and shuts out the old holder', async () => {
     const { rows } = await seed(2, { maxAttempts: 2 });
     const claims = await queue.claimQueued('worker-dead', rows.map((r) => r.id));
-    // The second one already used an attempt: its lost one is the last.
+    // The second one already used an attempt: its lost one would be the last, so it gets one more.
     await ds.getRepository(Delivery).update({ id: rows[1].id }, { attempts: 1 });
     claims[1].delivery.attempts = 1;
 
@@ -131,11 +131,11 @@ describe.each(testDatabases())('the delivery queue on %s', (kind) => {
     // Both leases end at the same time: their order is the database's choice.
     expect(takenOver.map((d) => [d.id, d.status, d.attempts]).sort()).toEqual([
       [rows[0].id, 'RETRYING', 1],
-      [rows[1].id, 'FAILED', 2],
+      [rows[1].id, 'RETRYING', 2],
     ]);
     // Retried on the normal schedule after attempt 1: BASE.
     expect(await row(rows[0].id)).toMatchObject({ status: 'RETRYING', attempts: 1, lastError: LEASE_EXPIRED_ERROR, leaseOwner: null, dueAt: later(5_000) });
-    expect(await row(rows[1].id)).toMatchObject({ status: 'FAILED', attempts: 2, lastError: LEASE_EXPIRED_ERROR, dueAt: null });
+    expect(await row(rows[1].id)).toMatchObject({ status: 'RETRYING', attempts: 2, maxAttempts: 3, lastError: LEASE_EXPIRED_ERROR });
     const [lost] = await attempts(rows[0].id);
     expect(lost).toMatchObject({ number: 1, statusCode: null, latencyMs: 0, error: LEASE_EXPIRED_ERROR, startedAt: claims[0].delivery.updatedAt });
 

@@ -95,9 +95,18 @@ describe.each(testDatabases())('hostile input on %s', (kind) => {
     expect(error.message.length).toBeGreaterThan(10);
   });
 
-  it('refuses an Int out of range', async () => {
-    const error = await t.admin.error(`{ deliveries(first: 99999999999) { edges { cursor } } }`);
-    expect(error.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  it('refuses an Int out of range, inline or as a variable, as BAD_USER_INPUT', async () => {
+    expect((await t.admin.error(`{ deliveries(first: 99999999999) { edges { cursor } } }`)).extensions?.code).toBe('BAD_USER_INPUT');
+    const error = await t.admin.error(`query($first: Int) { deliveries(first: $first) { edges { cursor } } }`, { first: 99999999999 });
+    expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+  });
+
+  it('names the field of a value GraphQL could not coerce, and refuses dates the calendar lacks', async () => {
+    const app = await fx.app();
+    for (const occurredAt of ['yesterday', '2026-02-30T00:00:00Z', '2026-11-25T25:00:00Z']) {
+      const error = await t.admin.error(RecordEventDocument, { input: { appId: app.id, name: 'x', occurredAt } });
+      expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.occurredAt' });
+    }
   });
 
   it('never parses event values as templates, and keeps CR/LF out of header values', async () => {

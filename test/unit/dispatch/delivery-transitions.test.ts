@@ -114,11 +114,23 @@ describe('expiredLeaseTakeover', () => {
     expect(changes).toMatchObject({ status: 'RETRYING', attempts: 2, lastError: LEASE_EXPIRED_ERROR, lastStatusCode: null, leaseOwner: null, dueAt: at(20_000) });
   });
 
-  it('fails the delivery when the lost attempt was its last (a postback that kills its worker cannot loop forever)', () => {
-    const last = delivery({ ...held, attempts: 2, maxAttempts: 3 });
+  it('allows one more attempt when the lost attempt was the last: a dead holder may have sent nothing', () => {
+    const last = delivery({ ...held, attempts: 2, maxAttempts: 3, lastError: 'HTTP 500' });
     const { attempt, changes } = expiredLeaseTakeover(last, NOW, SETTINGS, MID);
     expect(attempt.number).toBe(3);
-    expect(changes).toMatchObject({ status: 'FAILED', attempts: 3, dueAt: null, nextAttemptAt: null });
+    expect(changes).toMatchObject({ status: 'RETRYING', attempts: 3, maxAttempts: 4 });
+  });
+
+  it('fails the delivery when its last two attempts were both lost (a postback that kills its worker cannot loop forever)', () => {
+    const last = delivery({ ...held, attempts: 3, maxAttempts: 4, lastError: LEASE_EXPIRED_ERROR });
+    const { attempt, changes } = expiredLeaseTakeover(last, NOW, SETTINGS, MID);
+    expect(attempt.number).toBe(4);
+    expect(changes).toMatchObject({ status: 'FAILED', attempts: 4, dueAt: null, nextAttemptAt: null });
+    expect(changes).not.toHaveProperty('maxAttempts');
+  });
+
+  it('keeps maxAttempts when attempts remain', () => {
+    expect(expiredLeaseTakeover(held, NOW, SETTINGS, MID).changes).not.toHaveProperty('maxAttempts');
   });
 });
 

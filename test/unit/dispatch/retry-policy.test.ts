@@ -49,7 +49,7 @@ describe('retryDelayMs', () => {
       for (const r of [0, 0.13, 0.5, 0.77, 1]) {
         const d = retryDelayMs(n, DEFAULTS, () => r);
         expect(d).toBeGreaterThanOrEqual(documented[n - 1] * 0.8);
-        expect(d).toBeLessThanOrEqual(documented[n - 1] * 1.2);
+        expect(d).toBeLessThanOrEqual(Math.min(documented[n - 1] * 1.2, DEFAULTS.backoffMaxMs));
       }
     }
   });
@@ -61,9 +61,11 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(2, DEFAULTS, () => 1)).toBe(24_000);
   });
 
-  it('jitters the capped value (documented choice): MAX ± 20 %', () => {
+  it('jitters the capped value but never waits longer than MAX: MAX × [0.8, 1]', () => {
     expect(retryDelayMs(30, DEFAULTS, () => 0)).toBe(17_280_000);
-    expect(retryDelayMs(30, DEFAULTS, () => 1)).toBe(25_920_000);
+    expect(retryDelayMs(30, DEFAULTS, () => 1)).toBe(21_600_000);
+    // 5.69 h + 20 % would be 6.8 h: held to 6 h.
+    expect(retryDelayMs(7, DEFAULTS, () => 1)).toBe(21_600_000);
   });
 
   it('stays finite for huge attempt numbers and respects a small MAX', () => {

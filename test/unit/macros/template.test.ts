@@ -112,6 +112,7 @@ describe('encodeValue', () => {
     ['nul\0x', 'header', 'nulx'],
     ['a&b=c "é" 🎉 \\ %', 'header', 'a&b=c "é" 🎉 \\ %'],
     ['x\r\nInjected: 1', 'header', 'xInjected: 1'],
+    ['bell\u0007 tab\t del\u007f esc\u001b', 'header', 'bell tab\t del esc'],
     ['anything\n"&%{{x}}', 'raw', 'anything\n"&%{{x}}'],
   ])('encodes %p as %s', (value, encoding, expected) => {
     expect(encodeValue(value, encoding)).toBe(expected);
