@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { DataSource } from 'typeorm';
-import { ConfigError, loadConfig, type Config } from './config/config';
+import { loadConfigOrExit } from './config/config';
 import { createLogger, type Logger } from './common/logger';
 import { systemClock } from './common/clock';
 import { createDataSource } from './db/data-source';
@@ -40,16 +40,7 @@ async function waitForSchema(dataSource: DataSource, logger: Logger, stopped: ()
 }
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`configuration error: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(process.env);
   const logger = createLogger(config).child({ process: 'worker' });
   let stopped = false;
   let stop: () => Promise<void> = async () => undefined;

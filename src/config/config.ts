@@ -127,3 +127,16 @@ export function loadConfig(env: Env): Config {
   }
   return config;
 }
+
+/** For the entry points: the configuration, or one line naming what is wrong and exit code 1. */
+export function loadConfigOrExit(env: Env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
