@@ -13,7 +13,7 @@
 // Recording. The attempt row and the summary fields are written in one transaction, and only
 // while this worker still holds the lease (WHERE leaseOwner = me AND status = 'SENDING'):
 // a worker that stalled past its lease, whose delivery was taken over, records nothing.
-import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityManager, In, type QueryRunner, SelectQueryBuilder } from 'typeorm';
 import type { Clock } from '../common/clock';
 import { DeliveryStatus } from '../common/enums';
 import { NotFoundError } from '../common/errors';
@@ -21,6 +21,7 @@ import { isUuid, newId } from '../common/ids';
 import type { Logger } from '../common/logger';
 import type { Config } from '../config/config';
 import { dbTime, isMysql } from '../db/data-source';
+import { insertRows } from '../db/bulk-insert';
 import { withTransaction } from '../db/transactions';
 import { Callback } from '../callbacks/callback.entity';
 import { Delivery } from '../deliveries/delivery.entity';
@@ -38,6 +39,7 @@ import {
   releaseChanges,
   WAITING_STATUSES,
 } from './delivery-transitions';
+import { guardedAttemptUpdate } from './attempt-batch';
 import { leaseEnd } from './lease';
 import type { NextStep, RetrySettings } from './retry-policy';
 
@@ -64,6 +66,16 @@ export interface RecordedAttempt {
   delivery: Delivery;
   attempt: DeliveryAttempt;
 }
+
+/** One finished attempt of a claimed delivery, to record. */
+export interface AttemptToRecord {
+  claim: ClaimedDelivery;
+  attempt: AttemptRecord;
+  next: NextStep;
+}
+
+/** A batch's guarded UPDATE missed a row: some lease was taken over. */
+class LeaseLostInBatch extends Error {}
 
 export interface DeliveryQueueOptions {
   /** DISPATCH_LEASE_MS: the floor of every lease (see lease.ts). */
@@ -179,6 +191,48 @@ export class DeliveryQueue {
     const delivery = applyChanges(held, changes);
     this.announce([delivery]);
     return { delivery, attempt: row };
+  }
+
+  /**
+   * Records the attempts of many claimed deliveries in one transaction: one guarded UPDATE
+   * for all (attempt-batch.ts) and one multi-row INSERT of the attempt rows. When the UPDATE
+   * does not match every row, some lease was taken over meanwhile; the transaction is rolled
+   * back and each is recorded on its own (recordAttempt), so the others still count and the
+   * lost ones come back null, as one by one. Results are in the order of `items`.
+   */
+  async recordAttempts(items: readonly AttemptToRecord[]): Promise<(RecordedAttempt | null)[]> {
+    if (items.length === 0) return [];
+    if (items.length === 1) {
+      const [only] = items as [AttemptToRecord];
+      return [await this.recordAttempt(only.claim, only.attempt, only.next)];
+    }
+    const now = this.clock.now();
+    const rows = items.map(({ claim, attempt, next }) => ({ claim, attempt, changes: attemptChanges(attempt, next, now) }));
+    const driver = this.dataSource.driver;
+    let inserted: DeliveryAttempt[];
+    try {
+      inserted = await withTransaction(this.dataSource, async (manager) => {
+        const update = guardedAttemptUpdate(
+          driver.escape(this.dataSource.getMetadata(Delivery).tableName),
+          rows.map(({ claim, attempt, changes }) => ({ id: claim.delivery.id, leaseOwner: claim.delivery.leaseOwner, attempts: attempt.number - 1, changes })),
+          DeliveryStatus.SENDING,
+          { quote: (name) => driver.escape(name), time: (date) => dbTime(this.dataSource, date) },
+        );
+        const result = await (manager.queryRunner as QueryRunner).query(update.sql, update.parameters, true);
+        if (result.affected !== rows.length) throw new LeaseLostInBatch();
+        const attempts = rows.map(({ claim, attempt }) => manager.create(DeliveryAttempt, { id: newId(), deliveryId: claim.delivery.id, ...attempt }));
+        await insertRows(manager, DeliveryAttempt, attempts);
+        return attempts;
+      });
+    } catch (error) {
+      if (!(error instanceof LeaseLostInBatch)) throw error;
+      const oneByOne: (RecordedAttempt | null)[] = [];
+      for (const { claim, attempt, next } of items) oneByOne.push(await this.recordAttempt(claim, attempt, next));
+      return oneByOne;
+    }
+    const recorded = rows.map(({ claim, changes }, i) => ({ delivery: applyChanges(claim.delivery, changes), attempt: inserted[i] as DeliveryAttempt }));
+    this.announce(recorded.map((r) => r.delivery));
+    return recorded;
   }
 
   /** Puts claims that never started back in their due state, for any worker to take at once. */

@@ -18,7 +18,8 @@ import { type Config, MAX_CALLBACK_TIMEOUT_MS } from '../config/config';
 import type { Delivery } from '../deliveries/delivery.entity';
 import type { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
 import type { DeliveryHub } from '../deliveries/delivery-hub';
-import { type ClaimedDelivery, DeliveryQueue, retrySettings } from './delivery-queue';
+import { GroupCommit } from '../db/group-commit';
+import { type AttemptToRecord, type ClaimedDelivery, DeliveryQueue, type RecordedAttempt, retrySettings } from './delivery-queue';
 import { attemptFromResult } from './delivery-transitions';
 import { createSender, type PostbackSender, type SendErrorKind } from './http-sender';
 import { canStartBeforeLeaseEnds, RECORDING_ALLOWANCE_MS } from './lease';
@@ -79,6 +80,10 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = MAX_CALLBACK_TIMEOUT_MS + RECORDING_ALL
 export const CLAIM_ERROR_PAUSE_MS = 1000;
 /** Ids announced by the hub and not claimed yet; past this the due scan finds the rest. */
 export const MAX_ANNOUNCED_IDS = 10_000;
+/** Attempts recorded in one transaction at most. */
+export const MAX_ATTEMPTS_PER_RECORDING = 256;
+/** Recording transactions running at once: one fills while the other commits. */
+export const RECORDING_FLUSHES = 1;
 
 export interface DispatcherDeps {
   queue: DeliveryQueue;
@@ -115,7 +120,16 @@ export class Dispatcher {
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   /** Announced by the hub, not claimed yet; a Set keeps arrival order and drops repeats. */
   private readonly announced = new Set<string>();
+  /** Every attempt until it is recorded (or given up on), by delivery id. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /**
+   * Attempts whose request is still out: what DISPATCH_CONCURRENCY bounds. A slot frees as soon
+   * as the answer is in, so the next claim overlaps with recording the last results instead of
+   * waiting for them (under load the loop would otherwise go claim, send, record, claim… in
+   * lock-step, idle during every claim). Results waiting to be recorded are bounded too: no
+   * claim while `concurrency` of them wait.
+   */
+  private sending = 0;
   private scanDue = true;
   private nextDueAt: Date | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -123,8 +137,15 @@ export class Dispatcher {
   private pumpAgain = false;
   private unsubscribe: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
+  /**
+   * Attempts that finish while others are being recorded are recorded together, in one
+   * transaction (group commit; delivery-queue.ts recordAttempts): under load a handful of
+   * statements per batch instead of four round trips per attempt.
+   */
+  private readonly recorder: GroupCommit<AttemptToRecord, RecordedAttempt | null>;
 
   constructor(private readonly deps: DispatcherDeps) {
+    this.recorder = new GroupCommit((items) => deps.queue.recordAttempts(items), { maxConcurrent: RECORDING_FLUSHES, maxWeight: MAX_ATTEMPTS_PER_RECORDING });
     this.workerId = deps.workerId ?? newWorkerId();
     this.observer = { ...NO_OP_OBSERVER, ...deps.observer };
     this.log = deps.logger.child({ component: 'dispatcher', workerId: this.workerId });
@@ -230,8 +251,9 @@ export class Dispatcher {
   private async claimWhatFits(): Promise<void> {
     const { concurrency } = this.deps.settings;
     while (this.state === 'running') {
-      const free = concurrency - this.inFlight.size;
-      if (!worthClaiming(free, this.inFlight.size, concurrency)) return;
+      const free = concurrency - this.sending;
+      if (this.inFlight.size - this.sending >= concurrency) return;
+      if (!worthClaiming(free, this.sending, concurrency)) return;
 
       if (this.announced.size > 0) {
         const ids = takeFirst(this.announced, free);
@@ -274,7 +296,16 @@ export class Dispatcher {
     if (claims.length > 0) this.notify('claimed', claims.length, via);
     for (const claim of claims) {
       const id = claim.delivery.id;
-      const run = this.attempt(claim).finally(() => {
+      this.sending++;
+      let answered = false;
+      const slotFree = () => {
+        if (answered) return;
+        answered = true;
+        this.sending--;
+        this.kick();
+      };
+      const run = this.attempt(claim, slotFree).finally(() => {
+        slotFree();
         this.inFlight.delete(id);
         this.kick();
       });
@@ -293,14 +324,16 @@ export class Dispatcher {
     }
   }
 
-  /** One attempt of one claimed delivery: send, classify, record. Never rejects. */
-  private async attempt(claim: ClaimedDelivery): Promise<void> {
-    const { clock, sender, queue, settings } = this.deps;
+  /** One attempt of one claimed delivery: send, classify, record. `answered()` once the request is over. Never rejects. */
+  private async attempt(claim: ClaimedDelivery, answered: () => void): Promise<void> {
+    const { clock, sender, settings } = this.deps;
     const held = claim.delivery;
-    const log = this.log.child({ deliveryId: held.id, callbackId: held.callbackId, eventId: held.eventId });
+    // Made only when something is logged: most attempts (delivered, at debug) log nothing.
+    let child: Logger | null = null;
+    const log = () => (child ??= this.log.child({ deliveryId: held.id, callbackId: held.callbackId, eventId: held.eventId }));
     try {
       if (!canStartBeforeLeaseEnds(clock.now(), held.dueAt ?? clock.now(), held.timeoutMs)) {
-        log.warn({ leaseEndsAt: held.dueAt }, 'too little of the lease left to start the attempt; released');
+        log().warn({ leaseEndsAt: held.dueAt }, 'too little of the lease left to start the attempt; released');
         await this.release([claim]);
         return;
       }
@@ -314,6 +347,7 @@ export class Dispatcher {
         timeoutMs: held.timeoutMs,
         signingSecret: claim.signingSecret,
       });
+      answered();
       const outcome = classifyAttempt(result);
       const next = decideNextStep({
         attemptNumber: number,
@@ -325,34 +359,34 @@ export class Dispatcher {
       });
       let recorded;
       try {
-        recorded = await queue.recordAttempt(claim, attemptFromResult(number, result), next);
+        recorded = await this.recorder.submit({ claim, attempt: attemptFromResult(number, result), next });
       } catch (error) {
-        log.error({ err: error, attempt: number }, 'could not record the attempt; the delivery is taken over when its lease ends');
+        log().error({ err: error, attempt: number }, 'could not record the attempt; the delivery is taken over when its lease ends');
         this.notify('failed', 'record', error);
         return;
       }
       if (!recorded) {
-        log.warn({ attempt: number }, 'the lease was taken over before the attempt was recorded; result dropped');
+        log().warn({ attempt: number }, 'the lease was taken over before the attempt was recorded; result dropped');
         this.notify('leaseLost', held);
         return;
       }
       const { delivery, attempt } = recorded;
       const summary = { attempt: number, status: delivery.status, statusCode: result.statusCode, error: result.error, latencyMs: attempt.latencyMs };
       if (next.status === 'RETRYING') {
-        log.info({ ...summary, nextAttemptAt: next.nextAttemptAt }, 'postback attempt failed; retry scheduled');
+        log().info({ ...summary, nextAttemptAt: next.nextAttemptAt }, 'postback attempt failed; retry scheduled');
         this.nextDueAt = earliest(this.nextDueAt, next.nextAttemptAt);
         this.scheduleScan();
       } else if (next.status === 'FAILED') {
-        log.warn(summary, 'postback failed');
-      } else {
-        log.debug(summary, 'postback delivered');
+        log().warn(summary, 'postback failed');
+      } else if (this.log.isLevelEnabled('debug')) {
+        log().debug(summary, 'postback delivered');
       }
       this.notify('attemptFinished', { delivery, attempt, outcome, errorKind: result.errorKind });
       if (result.errorKind === 'blocked') this.notify('refused', delivery, attempt);
       if (next.status !== 'RETRYING') this.notify('deliveryFinished', delivery);
     } catch (error) {
       // Not expected: the sender never throws and recording is caught above.
-      log.error({ err: error }, 'unexpected error in a postback attempt');
+      log().error({ err: error }, 'unexpected error in a postback attempt');
     }
   }
 
