@@ -45,7 +45,7 @@ const GROUP_COMMIT_EVENTS = 500;
  * Transactions writing events at once. MySQL: a few, so one fills while another waits on the
  * server. SQLite writes one transaction at a time anyway (withTransaction).
  */
-const MYSQL_CONCURRENT_WRITES = 2;
+const MYSQL_CONCURRENT_WRITES = 1;
 
 type NewPlan = { kind: 'new'; event: Event; deliveries: Delivery[] };
 
