@@ -17,6 +17,7 @@ import { fieldCountLimitRule } from '../graphql/complexity-limit';
 import type { GraphQLContext } from '../graphql/context';
 import type { Services } from '../services';
 import { registerOperationalRoutes } from './operational-routes';
+import { createGraphQLPostHandler, takesGraphQLPost } from './graphql-post';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_QUERY_DEPTH = 12;
@@ -48,8 +49,18 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
   const { logger } = services;
   const app = express();
   app.disable('x-powered-by');
-  const server = http.createServer(app);
+  // POST /graphql with a plain JSON body skips Express (graphql-post.ts); the rest is Express's.
+  let graphqlPost: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | null = null;
+  const server = http.createServer((req, res) => {
+    if (graphqlPost && takesGraphQLPost(req.method, req.url, req.headers, MAX_BODY_BYTES)) graphqlPost(req, res);
+    else app(req, res);
+  });
 
+  const contextForRequest = async (req: http.IncomingMessage): Promise<GraphQLContext> => {
+    const secret = parseBearer(req.headers.authorization);
+    const principal = secret ? await services.apiKeys.authenticate(secret) : null;
+    return { principal, services, loaders: createLoaders(services.dataSource) };
+  };
   const contextForSocket = (extra: SocketExtra): GraphQLContext => ({ principal: extra.principal ?? null, services, loaders: createLoaders(services.dataSource, { cache: false }) });
   const formatError = createFormatError(logger, (code) => services.metrics.graphqlErrors.inc({ code }));
   // The same 1 MB bound as HTTP bodies (ws accepts 100 MB messages by default).
@@ -153,14 +164,9 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
         if (!isUtf8(buffer)) throw Object.assign(new Error('the request body is not valid UTF-8'), { type: 'encoding.invalid', status: 400 });
       },
     }),
-    expressMiddleware(apollo, {
-      context: async ({ req }): Promise<GraphQLContext> => {
-        const secret = parseBearer(req.headers.authorization);
-        const principal = secret ? await services.apiKeys.authenticate(secret) : null;
-        return { principal, services, loaders: createLoaders(services.dataSource) };
-      },
-    }),
+    expressMiddleware(apollo, { context: ({ req }) => contextForRequest(req) }),
   );
+  graphqlPost = createGraphQLPostHandler(apollo, contextForRequest, (error) => logger.error({ err: error }, 'a GraphQL request failed outside of Apollo'));
 
   // Body-parser failures: the client's fault, answered in GraphQL's error shape.
   app.use((error: { type?: string; status?: number; message?: string }, _req: Request, res: Response, next: NextFunction) => {
