@@ -44,6 +44,12 @@ interface RunContext {
   cleanups: (() => Promise<void>)[];
 }
 
+/** BENCH_SERVICE_ENV='A=1 B=2': extra settings for the service processes (for experiments). */
+function serviceEnv(): Record<string, string> {
+  const raw = process.env.BENCH_SERVICE_ENV ?? '';
+  return Object.fromEntries(raw.split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
+
 function log(message: string): void {
   process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
@@ -107,7 +113,7 @@ async function ingestPhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseR
   const { options } = ctx;
   const db = await createBenchDb(kind, options.mysqlUrl, 'ingest');
   ctx.cleanups.push(() => db.drop());
-  const service = await startService({ databaseUrl: db.url, dispatcher: 'off', logFile: join(ctx.runDir, `service-${kind}-ingest.log`), profileDir: options.profileDir });
+  const service = await startService({ databaseUrl: db.url, dispatcher: 'off', logFile: join(ctx.runDir, `service-${kind}-ingest.log`), profileDir: options.profileDir, extraEnv: serviceEnv() });
   try {
     const fx = await createFixtures(service.origin, ctx.receiverPort);
     const target = sdkTarget(service, fx);
@@ -198,7 +204,7 @@ async function drain(ctx: RunContext, db: BenchDb, kind: BenchDatabase, sender: 
   const deliveredBefore = await db.count("SELECT COUNT(*) AS n FROM delivery WHERE status = 'DELIVERED'");
   await ask(ctx.receiver, { type: 'reset', track: false });
   log(`${kind}: draining them with the inline dispatcher, DISPATCH_SENDER=${sender}`);
-  const service = await startService({ databaseUrl: db.url, dispatcher: 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-drain-${sender}.log`), profileDir: ctx.options.profileDir });
+  const service = await startService({ databaseUrl: db.url, dispatcher: 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-drain-${sender}.log`), profileDir: ctx.options.profileDir, extraEnv: serviceEnv() });
   const pids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, receiver: ctx.receiver.pid };
   const cpu0 = probeCpu(pids);
   const started = monotonicMs();
@@ -247,9 +253,13 @@ async function bareSend(ctx: RunContext, kind: 'got' | 'undici'): Promise<BareSe
 async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, seconds: number, label: 'pipeline' | 'soak', out: DatabaseResults): Promise<PipelineResult & { rssSamples: { atSeconds: number; rssBytes: number }[] }> {
   const sender = ctx.options.pipelineSender;
   log(`${kind}: ${label}, ${rate.toFixed(0)} events/s for ${seconds} s, inline dispatcher${sender ? `, DISPATCH_SENDER=${sender}` : ''}`);
-  const service = await startService({ databaseUrl: db.url, dispatcher: 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-${label}.log`), profileDir: ctx.options.profileDir });
+  const service = await startService({ databaseUrl: db.url, dispatcher: 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: serviceEnv() });
   try {
     const fx = await createFixtures(service.origin, ctx.receiverPort);
+    // Warm up at the same rate (JIT, pools, caches), then let that backlog drain before measuring.
+    const warmup = Math.max(3, ctx.options.warmupSeconds);
+    await openLoop(sdkTarget(service, fx), { rate, seconds: warmup, maxInFlight: OPEN_LOOP_MAX_IN_FLIGHT, body: singleBody(fx, `${ctx.nonce}-${label}-warmup`) });
+    for (let waited = 0; (await db.queueDepth()) > 0 && waited < DRAIN_AFTER_LOAD_MS; waited += 100) await sleep(100);
     await ask(ctx.receiver, { type: 'reset', track: true });
     const prefix = `${ctx.nonce}-${label}`;
     const samples: { atSeconds: number; depth: number }[] = [];
