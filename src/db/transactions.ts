@@ -53,6 +53,23 @@ export function serialized<T>(dataSource: DataSource, fn: () => Promise<T>): Pro
   return run;
 }
 
+/**
+ * One write statement outside a transaction (atomic on its own): on SQLite queued like the
+ * transactions (serialized), on MySQL retried when chosen as a deadlock victim, as
+ * withTransaction does, but without the BEGIN and COMMIT round trips.
+ */
+export async function withStatementRetries<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
+  if (!isMysql(dataSource)) return serialized(dataSource, work);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= MYSQL_MAX_TRIES || !isRetriableMysqlError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
+    }
+  }
+}
+
 function isRetriableMysqlError(error: unknown): boolean {
   const e = error as { errno?: number; driverError?: { errno?: number } };
   return MYSQL_RETRIABLE_ERRNOS.has(e?.errno ?? -1) || MYSQL_RETRIABLE_ERRNOS.has(e?.driverError?.errno ?? -1);

@@ -22,7 +22,7 @@ import type { Logger } from '../common/logger';
 import type { Config } from '../config/config';
 import { dbTime, isMysql } from '../db/data-source';
 import { insertRows } from '../db/bulk-insert';
-import { withTransaction } from '../db/transactions';
+import { withStatementRetries, withTransaction } from '../db/transactions';
 import { Callback } from '../callbacks/callback.entity';
 import { Delivery } from '../deliveries/delivery.entity';
 import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
@@ -165,6 +165,80 @@ export class DeliveryQueue {
     );
     this.announce(claimed.map((c) => c.delivery));
     return claimed;
+  }
+
+  /**
+   * Claims deliveries this process has just announced as queued, from the copies announced:
+   * one UPDATE, guarded so that only rows still exactly as announced (PENDING, due, not
+   * touched since: same updatedAt) are taken, and one read of the callbacks' signing secrets;
+   * no transaction, no row read back. The copies are what EventService or redeliver committed,
+   * so the claimed delivery is that copy with the claim applied. Rows that changed meanwhile
+   * (another worker's scan took them) are skipped, as claimQueued skips them.
+   */
+  async claimAnnounced(leaseOwner: string, announced: readonly Delivery[]): Promise<ClaimedDelivery[]> {
+    const now = this.clock.now();
+    const candidates = announced.filter((d) => d.status === DeliveryStatus.PENDING && d.dueAt !== null && d.dueAt.getTime() <= now.getTime());
+    if (candidates.length === 0) return [];
+    const changes = claimChanges(leaseOwner, leaseEnd(now, this.options.leaseMs, candidates.map((d) => d.timeoutMs)), now);
+    const driver = this.dataSource.driver;
+    const q = (name: string) => driver.escape(name);
+    const time = (date: Date) => dbTime(this.dataSource, date);
+    const ids = candidates.map((d) => d.id);
+    const parameters: unknown[] = [changes.status, changes.leaseOwner, time(changes.dueAt as Date), time(now), ...ids, DeliveryStatus.PENDING];
+    const sameUpdatedAt = candidates.every((d) => d.updatedAt.getTime() === (candidates[0] as Delivery).updatedAt.getTime());
+    let updatedAtGuard: string;
+    if (sameUpdatedAt) {
+      updatedAtGuard = '?';
+      parameters.push(time((candidates[0] as Delivery).updatedAt));
+    } else {
+      updatedAtGuard = `CASE ${q('id')} ${candidates.map(() => 'WHEN ? THEN ?').join(' ')} END`;
+      for (const d of candidates) parameters.push(d.id, time(d.updatedAt));
+    }
+    const table = q(this.dataSource.getMetadata(Delivery).tableName);
+    const placeholders = ids.map(() => '?').join(', ');
+    const sql =
+      `UPDATE ${table} SET ${q('status')} = ?, ${q('leaseOwner')} = ?, ${q('dueAt')} = ?, ${q('updatedAt')} = ? ` +
+      `WHERE ${q('id')} IN (${placeholders}) AND ${q('status')} = ? AND ${q('updatedAt')} = ${updatedAtGuard}`;
+    const affected = await withStatementRetries(this.dataSource, () => this.affectedRows(sql, parameters));
+    let claimed = candidates;
+    if (affected < candidates.length) {
+      // Some were no longer as announced: see which this claim took (its lease owner and time mark them).
+      const rows: { id: string }[] = await this.dataSource.query(
+        `SELECT ${q('id')} AS id FROM ${table} WHERE ${q('id')} IN (${placeholders}) AND ${q('leaseOwner')} = ? AND ${q('updatedAt')} = ? AND ${q('status')} = ?`,
+        [...ids, leaseOwner, time(now), DeliveryStatus.SENDING],
+      );
+      const taken = new Set(rows.map((r) => r.id));
+      claimed = candidates.filter((d) => taken.has(d.id));
+    }
+    if (claimed.length === 0) return [];
+    const secrets = await this.signingSecrets(claimed.map((d) => d.callbackId));
+    const result = claimed.map((d) => ({
+      delivery: applyChanges(d, changes),
+      claimedFrom: { status: d.status, dueAt: d.dueAt },
+      signingSecret: secrets.get(d.callbackId) ?? null,
+    }));
+    this.announce(result.map((c) => c.delivery));
+    return result;
+  }
+
+  private async affectedRows(sql: string, parameters: unknown[]): Promise<number> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      return (await runner.query(sql, parameters, true)).affected ?? 0;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** The callbacks' signing secrets as they are now (also of soft-deleted callbacks); absent or null: unsigned. */
+  private async signingSecrets(callbackIds: string[]): Promise<Map<string, string | null>> {
+    const unique = [...new Set(callbackIds)];
+    const q = (name: string) => this.dataSource.driver.escape(name);
+    const rows: { id: string; signingSecret: string | null }[] = await this.dataSource.query(
+      `SELECT ${q('id')} AS id, ${q('signingSecret')} AS signingSecret FROM ${q(this.dataSource.getMetadata(Callback).tableName)} WHERE ${q('id')} IN (${unique.map(() => '?').join(', ')})`,
+      unique,
+    );
+    return new Map(rows.map((r) => [r.id, r.signingSecret]));
   }
 
   /**

@@ -118,8 +118,8 @@ export class Dispatcher {
   private readonly observer: DispatchObserver;
   private readonly log: Logger;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
-  /** Announced by the hub, not claimed yet; a Set keeps arrival order and drops repeats. */
-  private readonly announced = new Set<string>();
+  /** Announced by the hub, not claimed yet, as announced; a Map keeps arrival order and drops repeats. */
+  private readonly announced = new Map<string, Delivery>();
   /** Every attempt until it is recorded (or given up on), by delivery id. */
   private readonly inFlight = new Map<string, Promise<void>>();
   /**
@@ -223,7 +223,7 @@ export class Dispatcher {
         this.scanDue = true;
         break;
       }
-      this.announced.add(delivery.id);
+      this.announced.set(delivery.id, delivery);
     }
     this.kick();
   }
@@ -256,10 +256,10 @@ export class Dispatcher {
       if (!worthClaiming(free, this.sending, concurrency)) return;
 
       if (this.announced.size > 0) {
-        const ids = takeFirst(this.announced, free);
+        const announced = takeFirst(this.announced, free);
         let claims: ClaimedDelivery[];
         try {
-          claims = await this.deps.queue.claimQueued(this.workerId, ids);
+          claims = await this.deps.queue.claimAnnounced(this.workerId, announced);
         } catch (error) {
           // They are stored as due; the scan finds them once the database answers again.
           this.claimFailed(error);
@@ -420,13 +420,13 @@ export class Dispatcher {
   }
 }
 
-function takeFirst(ids: Set<string>, count: number): string[] {
-  const taken: string[] = [];
-  for (const id of ids) {
+function takeFirst<T>(entries: Map<string, T>, count: number): T[] {
+  const taken: T[] = [];
+  for (const [id, value] of entries) {
     if (taken.length >= count) break;
-    taken.push(id);
+    taken.push(value);
+    entries.delete(id);
   }
-  for (const id of taken) ids.delete(id);
   return taken;
 }
 
