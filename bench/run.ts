@@ -32,6 +32,8 @@ const OPEN_LOOP_MAX_IN_FLIGHT = 256;
 /** How long a queue may take to drain after the pipeline's load stops. */
 const DRAIN_AFTER_LOAD_MS = 30_000;
 const QUEUE_SAMPLE_MS = 2000;
+/** The pipeline's p99 is also shown per window of this many seconds, to tell a transient from a trend. */
+const LATENCY_WINDOW_SECONDS = 10;
 
 interface RunContext {
   options: BenchOptions;
@@ -292,13 +294,19 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
     const stats = await ask<{ type: 'stats'; count: number; duplicates: number; arrivals: [string, number][] }>(ctx.receiver, { type: 'stats', withArrivals: true });
     const arrivals = new Map(stats.arrivals);
     const latencies: number[] = [];
+    const windows: number[][] = [];
     let missing = 0;
     for (let i = 0; i < load.sentAt.length; i++) {
       const sentAt = load.sentAt[i] as number;
       if (Number.isNaN(sentAt)) continue;
       const arrived = arrivals.get(`${prefix}-${i}`);
-      if (arrived === undefined) missing++;
-      else latencies.push(arrived - sentAt);
+      if (arrived === undefined) {
+        missing++;
+        continue;
+      }
+      latencies.push(arrived - sentAt);
+      const w = Math.floor((sentAt - t0) / 1000 / LATENCY_WINDOW_SECONDS);
+      (windows[w] ??= []).push(arrived - sentAt);
     }
     const loadSamples = samples.filter((s) => s.atSeconds <= seconds);
     return {
@@ -316,6 +324,8 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
       endToEnd: summarizeLatencies(latencies),
       queue: queueVerdict(loadSamples, rate),
       depthAfterDrain: depthAfter,
+      depthSamples: loadSamples.map((x) => [Math.round(x.atSeconds), x.depth] as [number, number]),
+      p99ByWindow: Array.from(windows, (w) => summarizeLatencies(w ?? []).p99),
       cpuMicrosPerEvent: cpu,
       peakRssBytes: service.peakRssBytes(),
       rssSamples,

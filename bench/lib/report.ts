@@ -42,6 +42,10 @@ export interface PipelineResult {
   endToEnd: LatencySummary;
   queue: QueueVerdict;
   depthAfterDrain: number;
+  /** (seconds, live deliveries) while the load ran. */
+  depthSamples?: [number, number][];
+  /** End-to-end p99 of the events sent in each successive 10 s window. */
+  p99ByWindow?: number[];
   cpuMicrosPerEvent: Record<string, number>;
   peakRssBytes: number;
 }
@@ -149,6 +153,8 @@ export function renderDatabase(r: DatabaseResults, options: Pick<BenchOptions, '
     rows.push(`| pipeline: recordEvent → postback arrival p50 / p95 / p99 (ms) | ${fmt(p.endToEnd.p50, 1)} / ${fmt(p.endToEnd.p95, 1)} / ${fmt(p.endToEnd.p99, 1)} | | | p99 < 50 | ${t(Number.isFinite(p.endToEnd.p99) && p.endToEnd.p99 < 50 && p.missing === 0)} |`);
     details.push(`- pipeline (DISPATCH_SENDER ${p.sender}): ${fmt(p.sent)} sent, ${fmt(p.accepted)} accepted, ${fmt(p.failed)} failed, ${fmt(p.shed)} shed; ${fmt(p.arrived)} postbacks matched, ${fmt(p.missing)} missing, ${fmt(p.duplicates)} duplicates; queue ${fmt(p.depthAfterDrain)} after drain.`);
     details.push(`- pipeline recordEvent answer ${latencyLine(p.callLatency)}; end to end ${latencyLine(p.endToEnd)}; CPU µs per event: ${cpuLine(p.cpuMicrosPerEvent)}.`);
+    if (p.p99ByWindow?.length) details.push(`- pipeline end-to-end p99 per 10 s window (ms): ${p.p99ByWindow.map((v) => fmt(v, 1)).join(', ')}.`);
+    if (p.depthSamples?.length) details.push(`- pipeline queue depth (s: live deliveries): ${p.depthSamples.map(([at, d]) => `${at}: ${d}`).join(', ')}.`);
   }
   rows.push(`| service peak RSS (VmHWM, any phase) | ${mb(r.peakRssBytes)} | | | | |`);
   if (r.soak) {
