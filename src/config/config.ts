@@ -118,7 +118,9 @@ export function loadConfig(env: Env): Config {
     dispatchBackoffMaxMs: intSetting(env, 'DISPATCH_BACKOFF_MAX_MS', 21_600_000, 1, 7 * 86_400_000),
     dispatchLeaseMs: intSetting(env, 'DISPATCH_LEASE_MS', 60_000, MIN_DISPATCH_LEASE_MS, 86_400_000),
     dispatchAllowPrivate: boolSetting(env, 'DISPATCH_ALLOW_PRIVATE', false),
-    dispatchSender: choiceSetting(env, 'DISPATCH_SENDER', ['got', 'undici'] as const, 'got'),
+    // undici by default: got costs about five times its CPU per request, and with got the inline
+    // dispatcher cannot keep up with half the peak ingest rate on a 2-core machine (BENCHMARKS.md).
+    dispatchSender: choiceSetting(env, 'DISPATCH_SENDER', ['got', 'undici'] as const, 'undici'),
     logLevel: choiceSetting(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     logPretty: boolSetting(env, 'LOG_PRETTY', false),
   };

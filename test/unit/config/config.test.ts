@@ -14,7 +14,7 @@ describe('loadConfig', () => {
       dispatchBackoffBaseMs: 5000,
       dispatchBackoffMaxMs: 21_600_000,
       dispatchAllowPrivate: false,
-      dispatchSender: 'got',
+      dispatchSender: 'undici',
       workerPort: null,
       logLevel: 'info',
     });
