@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuPerUnit, findDatabaseServerPid, probeCpu } from './lib/cpu';
 import { createBenchDb, type BenchDb } from './lib/database';
 import { ask, monotonicMs, waitFor } from './lib/ipc';
-import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
+import { closedLoop, mergeRounds, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
 import { OptionsError, parseBenchArgs, USAGE, type BenchDatabase, type BenchOptions } from './lib/options';
 import { renderReport, replaceResultsSection, type DatabaseResults, type DrainResult, type BareSendResult, type PipelineResult, type SoakResult } from './lib/report';
 import { createFixtures, MAIN_JS, memoryOf, startService, type Fixtures, type ServiceProcess } from './lib/service';
@@ -104,6 +104,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+function averageCpu(rounds: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(rounds[0] ?? {})) out[name] = rounds.reduce((sum, r) => sum + (r[name] ?? 0), 0) / rounds.length;
+  return out;
+}
+
 function assertClean(result: ClosedLoopResult | OpenLoopResult, what: string): void {
   if (result.failed > 0) log(`WARNING ${what}: ${result.failed} requests failed; first: ${result.firstError}`);
 }
@@ -121,28 +127,38 @@ async function ingestPhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseR
     const target = sdkTarget(service, fx);
 
     if (options.phases.includes('ingest')) {
-      log(`${kind}: single recordEvent, ${options.concurrency} in flight, ${options.warmupSeconds}+${options.durationSeconds} s (dispatcher off)`);
-      const pids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, generator: process.pid };
-      const cpu0 = probeCpu(pids);
-      const single = await closedLoop(target, { concurrency: options.concurrency, warmupSeconds: options.warmupSeconds, seconds: options.durationSeconds, body: singleBody(fx, `${ctx.nonce}-single`) });
-      const cpuSingle = cpuPerUnit(cpu0, probeCpu(pids), single.ok + single.failed);
-      assertClean(single, 'single recordEvent');
-      log(`${kind}: service ${single.rate.toFixed(0)} req/s`);
-
-      log(`${kind}: bare INSERT server, same load`);
+      // Service and bare INSERT server take turns, so a slow stretch of this shared machine (or
+      // the database's background work after a heavy phase) falls on both alike.
+      const rounds = options.rounds;
+      const seconds = options.durationSeconds / rounds;
+      log(`${kind}: single recordEvent (dispatcher off) and the bare INSERT server, ${options.concurrency} in flight, ${rounds} × ${seconds.toFixed(1)} s each, alternating`);
       const bare = benchChild('bare-insert-server.js', [kind, db.bareTarget], ctx.runDir, 'bare INSERT server');
       const { port } = await waitFor<{ type: 'ready'; port: number }>(bare, 'ready');
+      const bareTarget = { origin: `http://127.0.0.1:${port}`, path: '/graphql', headers: target.headers };
+      const servicePids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, generator: process.pid };
       const barePids = { bare: bare.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, generator: process.pid };
-      const cpu1 = probeCpu(barePids);
-      const bareResult = await closedLoop(
-        { origin: `http://127.0.0.1:${port}`, path: '/graphql', headers: target.headers },
-        { concurrency: options.concurrency, warmupSeconds: options.warmupSeconds, seconds: options.durationSeconds, body: singleBody(fx, `${ctx.nonce}-bare`) },
-      );
-      const cpuBare = cpuPerUnit(cpu1, probeCpu(barePids), bareResult.ok + bareResult.failed);
+      const serviceRounds: ClosedLoopResult[] = [];
+      const bareRounds: ClosedLoopResult[] = [];
+      const serviceCpu: Record<string, number>[] = [];
+      const bareCpu: Record<string, number>[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const warmupSeconds = round === 0 ? options.warmupSeconds : Math.min(1, options.warmupSeconds);
+        let cpu0 = probeCpu(servicePids);
+        const s = await closedLoop(target, { concurrency: options.concurrency, warmupSeconds, seconds, body: singleBody(fx, `${ctx.nonce}-single-${round}`) });
+        serviceCpu.push(cpuPerUnit(cpu0, probeCpu(servicePids), s.ok + s.failed));
+        serviceRounds.push(s);
+        cpu0 = probeCpu(barePids);
+        const b = await closedLoop(bareTarget, { concurrency: options.concurrency, warmupSeconds, seconds, body: singleBody(fx, `${ctx.nonce}-bare-${round}`) });
+        bareCpu.push(cpuPerUnit(cpu0, probeCpu(barePids), b.ok + b.failed));
+        bareRounds.push(b);
+        log(`${kind}: round ${round + 1}: service ${s.rate.toFixed(0)} req/s, bare ${b.rate.toFixed(0)} req/s`);
+      }
       await stopChild(bare);
+      const single = mergeRounds(serviceRounds);
+      const bareResult = mergeRounds(bareRounds);
+      assertClean(single, 'single recordEvent');
       assertClean(bareResult, 'bare INSERT server');
-      log(`${kind}: bare ${bareResult.rate.toFixed(0)} req/s`);
-      out.ingest = { service: single, bare: bareResult, serviceCpuMicros: cpuSingle, bareCpuMicros: cpuBare };
+      out.ingest = { service: single, bare: bareResult, serviceCpuMicros: averageCpu(serviceCpu), bareCpuMicros: averageCpu(bareCpu), rounds };
     }
 
     if (options.phases.includes('batch')) {

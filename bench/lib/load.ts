@@ -20,6 +20,24 @@ export interface ClosedLoopResult {
   rate: number;
   latency: LatencySummary;
   firstError: string | null;
+  /** Every measured answer time (ms), for merging rounds. */
+  latencies: number[];
+}
+
+/** Several measured rounds of the same load as one result. */
+export function mergeRounds(rounds: readonly ClosedLoopResult[]): ClosedLoopResult {
+  const ok = rounds.reduce((n, r) => n + r.ok, 0);
+  const measuredSeconds = rounds.reduce((n, r) => n + r.measuredSeconds, 0);
+  const latencies = rounds.flatMap((r) => r.latencies);
+  return {
+    ok,
+    failed: rounds.reduce((n, r) => n + r.failed, 0),
+    measuredSeconds,
+    rate: measuredSeconds > 0 ? ok / measuredSeconds : Number.NaN,
+    latency: summarizeLatencies(latencies),
+    firstError: rounds.find((r) => r.firstError !== null)?.firstError ?? null,
+    latencies,
+  };
 }
 
 /** A response is good when it is 200 and carries no GraphQL errors. */
@@ -68,7 +86,7 @@ export async function closedLoop(target: Target, options: { concurrency: number;
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   await pool.close();
-  return { ok, failed, measuredSeconds: options.seconds, rate: ok / options.seconds, latency: summarizeLatencies(latencies), firstError };
+  return { ok, failed, measuredSeconds: options.seconds, rate: ok / options.seconds, latency: summarizeLatencies(latencies), firstError, latencies };
 }
 
 export interface OpenLoopResult {

@@ -11,6 +11,8 @@ export interface BenchOptions {
   durationSeconds: number;
   /** Unmeasured seconds of load before each measured ingest phase. */
   warmupSeconds: number;
+  /** The single-event phase alternates service and bare server this many times (durationSeconds split among them). */
+  rounds: number;
   /** Requests in flight in the single-event phase. */
   concurrency: number;
   batchSize: number;
@@ -39,6 +41,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   phases: [...PHASES],
   durationSeconds: 15,
   warmupSeconds: 3,
+  rounds: 3,
   concurrency: 64,
   batchSize: 100,
   batchConcurrency: 8,
@@ -59,6 +62,7 @@ export const USAGE = `npm run bench -- [flags]
   --phases LIST              comma-separated: ingest,batch,dispatch,pipeline (default all)
   --duration S               measured seconds per ingest phase (default 15)
   --warmup S                 unmeasured load before each ingest phase (default 3)
+  --rounds N                 service and bare INSERT server take turns N times in the single-event phase (default 3)
   --concurrency N            requests in flight, single-event phase (default 64)
   --batch-size N             events per recordEvents call (default 100)
   --batch-concurrency N      recordEvents calls in flight (default 8)
@@ -119,6 +123,9 @@ export function parseBenchArgs(argv: readonly string[], env: Record<string, stri
         break;
       case '--warmup':
         options.warmupSeconds = positive(flag, 0);
+        break;
+      case '--rounds':
+        options.rounds = whole(flag);
         break;
       case '--concurrency':
         options.concurrency = whole(flag);

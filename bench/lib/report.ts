@@ -62,7 +62,7 @@ export interface SoakResult {
 
 export interface DatabaseResults {
   kind: BenchDatabase;
-  ingest?: { service: ClosedLoopResult; bare: ClosedLoopResult; serviceCpuMicros: Record<string, number>; bareCpuMicros: Record<string, number> };
+  ingest?: { service: ClosedLoopResult; bare: ClosedLoopResult; serviceCpuMicros: Record<string, number>; bareCpuMicros: Record<string, number>; rounds?: number };
   batch?: { requests: ClosedLoopResult; eventsPerSecond: number; batchSize: number; cpuMicrosPerEvent: Record<string, number> };
   dispatch?: { got: DrainResult; undici: DrainResult; bareGot: BareSendResult; bareUndici: BareSendResult };
   pipeline?: PipelineResult;
@@ -127,7 +127,7 @@ export function renderDatabase(r: DatabaseResults, options: Pick<BenchOptions, '
   if (r.ingest) {
     const { service, bare } = r.ingest;
     rows.push(`| single recordEvent, dispatcher off (req/s, ${options.concurrency} in flight) | ${fmt(service.rate)} | ${fmt(bare.rate)} (bare INSERT server) | ${ratio(service.rate, bare.rate)} | ≥ 0.5 | ${t(atLeast(service.rate, bare.rate, 0.5))} |`);
-    details.push(`- single recordEvent: answer ${latencyLine(service.latency)}; bare INSERT ${latencyLine(bare.latency)}.`);
+    details.push(`- single recordEvent${r.ingest.rounds ? ` (${r.ingest.rounds} alternating rounds with the bare server)` : ''}: answer ${latencyLine(service.latency)}; bare INSERT ${latencyLine(bare.latency)}.`);
     details.push(`- CPU µs per request: service run: ${cpuLine(r.ingest.serviceCpuMicros)}; bare run: ${cpuLine(r.ingest.bareCpuMicros)}.`);
     if (service.failed + bare.failed > 0) details.push(`- failed requests: service ${service.failed}, bare ${bare.failed}; first: ${service.firstError ?? bare.firstError}`);
   }
@@ -173,7 +173,7 @@ export function renderReport(results: DatabaseResults[], meta: { startedAt: Date
     `## Latest run`,
     '',
     `${meta.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${fmt(minutes, 1)} min, ${meta.machine}.`,
-    `Settings: ${o.warmupSeconds}+${o.durationSeconds} s per ingest phase, ${o.concurrency} in flight, batches of ${o.batchSize} with ${o.batchConcurrency} in flight, ${fmt(o.deliveries)} deliveries per drain, pipeline ${o.pipelineSeconds} s${o.pipelineRate ? ` at ${o.pipelineRate}/s` : ' at half the single-event rate'}.`,
+    `Settings: ${o.warmupSeconds}+${o.durationSeconds} s per ingest phase (single events: ${o.rounds} alternating rounds), ${o.concurrency} in flight, batches of ${o.batchSize} with ${o.batchConcurrency} in flight, ${fmt(o.deliveries)} deliveries per drain, pipeline ${o.pipelineSeconds} s${o.pipelineRate ? ` at ${o.pipelineRate}/s` : ' at half the single-event rate'}.`,
     '',
   ];
   return [...head, ...results.map((r) => renderDatabase(r, o, meta.defaultSender ?? 'got'))].join('\n');

@@ -52,7 +52,7 @@ describe('bench report', () => {
   });
 
   it('checks the targets on MySQL and only shows the ratios on SQLite', () => {
-    const loop = (rate: number) => ({ ok: rate * 10, failed: 0, measuredSeconds: 10, rate, latency: summarizeLatencies([1, 2, 3]), firstError: null });
+    const loop = (rate: number) => ({ ok: rate * 10, failed: 0, measuredSeconds: 10, rate, latency: summarizeLatencies([1, 2, 3]), firstError: null, latencies: [1, 2, 3] });
     const results: DatabaseResults = {
       kind: 'mysql',
       ingest: { service: loop(1800), bare: loop(3000), serviceCpuMicros: { service: 500 }, bareCpuMicros: { bare: 100 } },
@@ -67,5 +67,17 @@ describe('bench report', () => {
     const sqlite = renderDatabase({ ...results, kind: 'sqlite' }, options, 'got');
     expect(sqlite).not.toContain('✅');
     expect(sqlite).toContain('targets are set for MySQL');
+  });
+});
+
+describe('mergeRounds', () => {
+  it('adds up rounds into one rate and one latency distribution', () => {
+    const { mergeRounds } = jest.requireActual('../../../bench/lib/load') as typeof import('../../../bench/lib/load');
+    const round = (ok: number, seconds: number, latencies: number[], firstError: string | null = null) => ({
+      ok, failed: firstError ? 1 : 0, measuredSeconds: seconds, rate: ok / seconds, latency: summarizeLatencies(latencies), firstError, latencies,
+    });
+    const merged = mergeRounds([round(100, 5, [1, 2]), round(300, 5, [3, 4], 'boom')]);
+    expect(merged).toMatchObject({ ok: 400, failed: 1, measuredSeconds: 10, rate: 40, firstError: 'boom' });
+    expect(merged.latency).toMatchObject({ count: 4, p50: 2, max: 4 });
   });
 });
