@@ -52,6 +52,22 @@ function serviceEnv(): Record<string, string> {
   return Object.fromEntries(raw.split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 }
 
+/**
+ * The service's longest event-loop stall since the previous scrape, from its /metrics
+ * (prom-client resets the lag histogram on every scrape); null when it cannot be read.
+ */
+async function eventLoopLagMaxMs(origin: string): Promise<number | null> {
+  try {
+    const { request } = await import('undici');
+    const res = await request(`${origin}/metrics`);
+    const text = await res.body.text();
+    const match = /^postbacks_nodejs_eventloop_lag_max_seconds\s+([0-9.eE+-]+)/m.exec(text);
+    return match ? Number(match[1]) * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
 function log(message: string): void {
   process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
@@ -284,10 +300,13 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
     const rssSamples: { atSeconds: number; rssBytes: number }[] = [];
     const t0 = monotonicMs();
     let sampling = true;
+    const loopLagMaxMs: number[] = [];
     const sampler = (async () => {
       while (sampling) {
         const at = (monotonicMs() - t0) / 1000;
         samples.push({ atSeconds: at, depth: await db.queueDepth() });
+        const lag = await eventLoopLagMaxMs(service.origin);
+        if (lag !== null) loopLagMaxMs.push(lag);
         const memory = memoryOf(service.pid);
         if (memory) rssSamples.push({ atSeconds: at, rssBytes: memory.rssBytes });
         await sleep(label === 'soak' ? 5000 : QUEUE_SAMPLE_MS);
@@ -342,6 +361,7 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
       depthAfterDrain: depthAfter,
       depthSamples: loadSamples.map((x) => [Math.round(x.atSeconds), x.depth] as [number, number]),
       p99ByWindow: Array.from(windows, (w) => summarizeLatencies(w ?? []).p99),
+      loopLagMaxMs,
       cpuMicrosPerEvent: cpu,
       peakRssBytes: service.peakRssBytes(),
       rssSamples,

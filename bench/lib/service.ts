@@ -76,7 +76,9 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     ...(options.sender ? { DISPATCH_SENDER: options.sender } : {}),
     ...options.extraEnv,
   };
-  const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  // BENCH_SERVICE_NODE_ARGS='--trace-gc …': Node flags for the service processes (diagnosis).
+  const extraNodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const nodeArgs = [...extraNodeArgs, ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])];
   const log = openSync(options.logFile, 'a');
   const child = spawn(process.execPath, [...nodeArgs, MAIN_JS], { env, stdio: ['ignore', log, log] });
   closeSync(log);
