@@ -31,9 +31,28 @@ export function packageOf(url: string): string {
   return url;
 }
 
+/** Time spent in `names` and everything they called (a frame counted once per sample even if recursive). */
+function inclusive(profile: Profile, names: string[]): Map<string, number> {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const totals = new Map(names.map((n) => [n, 0]));
+  for (let i = 0; i < profile.samples.length; i++) {
+    const seen = new Set<string>();
+    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) {
+      const name = byId.get(id)?.callFrame.functionName ?? '';
+      if (totals.has(name) && !seen.has(name)) {
+        seen.add(name);
+        totals.set(name, (totals.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
+      }
+    }
+  }
+  return totals;
+}
+
 function main(): void {
-  const [file, topRaw] = process.argv.slice(2);
-  if (!file) throw new Error('usage: profile-summary FILE.cpuprofile [TOP]');
+  const [file, topRaw, inclusiveNames] = process.argv.slice(2);
+  if (!file) throw new Error('usage: profile-summary FILE.cpuprofile [TOP] [fn1,fn2,… for inclusive times]');
   const top = Number(topRaw ?? 40);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -59,6 +78,10 @@ function main(): void {
   for (const [pkg, us] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 25)) process.stdout.write(`${pct(us)}  ${pkg}\n`);
   process.stdout.write(`\nby function (self time)\n`);
   for (const [fn, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(us)}  ${fn}\n`);
+  if (inclusiveNames) {
+    process.stdout.write(`\ninclusive (the function and all it called)\n`);
+    for (const [fn, us] of inclusive(profile, inclusiveNames.split(','))) process.stdout.write(`${pct(us)}  ${fn}\n`);
+  }
 }
 
 if (require.main === module) main();
