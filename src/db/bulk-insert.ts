@@ -1,4 +1,4 @@
-import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 
 /**
@@ -33,8 +33,7 @@ interface TableShape {
 
 const shapes = new WeakMap<object, Map<unknown, TableShape>>();
 
-function shapeOf(manager: EntityManager, target: EntityTarget<ObjectLiteral>): TableShape {
-  const connection = manager.connection;
+function shapeOf(connection: DataSource, target: EntityTarget<ObjectLiteral>): TableShape {
   let byTarget = shapes.get(connection);
   if (!byTarget) {
     byTarget = new Map();
@@ -56,16 +55,17 @@ function shapeOf(manager: EntityManager, target: EntityTarget<ObjectLiteral>): T
   return shape;
 }
 
-/** Inserts `rows` in statements of at most `chunkRows`, inside the caller's transaction if it has one. */
-export async function insertRows<T extends ObjectLiteral>(
-  manager: EntityManager,
+/** The INSERT statements for `rows`, at most `chunkRows` rows each (for a transaction script, or to run one by one). */
+export function insertStatements<T extends ObjectLiteral>(
+  connection: DataSource,
   target: EntityTarget<T>,
   rows: readonly T[],
   chunkRows: number = BULK_INSERT_CHUNK_ROWS,
-): Promise<void> {
-  if (rows.length === 0) return;
-  const shape = shapeOf(manager, target);
-  const driver = manager.connection.driver;
+): { sql: string; parameters: unknown[] }[] {
+  const statements: { sql: string; parameters: unknown[] }[] = [];
+  if (rows.length === 0) return statements;
+  const shape = shapeOf(connection, target);
+  const driver = connection.driver;
   for (let start = 0; start < rows.length; start += chunkRows) {
     const chunk = rows.slice(start, start + chunkRows);
     let sql = shape.statements.get(chunk.length);
@@ -82,6 +82,17 @@ export async function insertRows<T extends ObjectLiteral>(
         parameters[i++] = value === undefined ? null : value;
       }
     }
-    await manager.query(sql, parameters);
+    statements.push({ sql, parameters });
   }
+  return statements;
+}
+
+/** Inserts `rows` in statements of at most `chunkRows`, inside the caller's transaction if it has one. */
+export async function insertRows<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  rows: readonly T[],
+  chunkRows: number = BULK_INSERT_CHUNK_ROWS,
+): Promise<void> {
+  for (const statement of insertStatements(manager.connection, target, rows, chunkRows)) await manager.query(statement.sql, statement.parameters);
 }

@@ -15,7 +15,7 @@ import { isMysql } from './data-source';
  * is retried a few times, since it is written to be safe to repeat from the start.
  */
 const MYSQL_RETRIABLE_ERRNOS: ReadonlySet<number> = new Set([1213 /* deadlock */, 1205 /* lock wait timeout */]);
-const MYSQL_MAX_TRIES = 4;
+export const MYSQL_MAX_TRIES = 4;
 
 const sqliteLocks = new WeakMap<DataSource, Promise<unknown>>();
 
@@ -70,7 +70,7 @@ export async function withStatementRetries<T>(dataSource: DataSource, work: () =
   }
 }
 
-function isRetriableMysqlError(error: unknown): boolean {
+export function isRetriableMysqlError(error: unknown): boolean {
   const e = error as { errno?: number; driverError?: { errno?: number } };
   return MYSQL_RETRIABLE_ERRNOS.has(e?.errno ?? -1) || MYSQL_RETRIABLE_ERRNOS.has(e?.driverError?.errno ?? -1);
 }

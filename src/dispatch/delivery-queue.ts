@@ -13,7 +13,7 @@
 // Recording. The attempt row and the summary fields are written in one transaction, and only
 // while this worker still holds the lease (WHERE leaseOwner = me AND status = 'SENDING'):
 // a worker that stalled past its lease, whose delivery was taken over, records nothing.
-import { DataSource, EntityManager, In, type QueryRunner, SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import type { Clock } from '../common/clock';
 import { DeliveryStatus } from '../common/enums';
 import { NotFoundError } from '../common/errors';
@@ -21,7 +21,9 @@ import { isUuid, newId } from '../common/ids';
 import type { Logger } from '../common/logger';
 import type { Config } from '../config/config';
 import { dbTime, isMysql } from '../db/data-source';
-import { insertRows } from '../db/bulk-insert';
+import { insertStatements } from '../db/bulk-insert';
+import { isUniqueViolation } from '../db/errors';
+import { runTransactionScript } from '../db/transaction-script';
 import { withStatementRetries, withTransaction } from '../db/transactions';
 import { Callback } from '../callbacks/callback.entity';
 import { Delivery } from '../deliveries/delivery.entity';
@@ -74,8 +76,7 @@ export interface AttemptToRecord {
   next: NextStep;
 }
 
-/** A batch's guarded UPDATE missed a row: some lease was taken over. */
-class LeaseLostInBatch extends Error {}
+
 
 export interface DeliveryQueueOptions {
   /** DISPATCH_LEASE_MS: the floor of every lease (see lease.ts). */
@@ -283,23 +284,24 @@ export class DeliveryQueue {
     const now = this.clock.now();
     const rows = items.map(({ claim, attempt, next }) => ({ claim, attempt, changes: attemptChanges(attempt, next, now) }));
     const driver = this.dataSource.driver;
-    let inserted: DeliveryAttempt[];
+    const update = guardedAttemptUpdate(
+      driver.escape(this.dataSource.getMetadata(Delivery).tableName),
+      rows.map(({ claim, attempt, changes }) => ({ id: claim.delivery.id, leaseOwner: claim.delivery.leaseOwner, attempts: attempt.number - 1, changes })),
+      DeliveryStatus.SENDING,
+      { quote: (name) => driver.escape(name), time: (date) => dbTime(this.dataSource, date) },
+    );
+    const inserted = rows.map(({ claim, attempt }) => Object.assign(new DeliveryAttempt(), { id: newId(), deliveryId: claim.delivery.id, ...attempt }));
+    let committed: number[] | null;
     try {
-      inserted = await withTransaction(this.dataSource, async (manager) => {
-        const update = guardedAttemptUpdate(
-          driver.escape(this.dataSource.getMetadata(Delivery).tableName),
-          rows.map(({ claim, attempt, changes }) => ({ id: claim.delivery.id, leaseOwner: claim.delivery.leaseOwner, attempts: attempt.number - 1, changes })),
-          DeliveryStatus.SENDING,
-          { quote: (name) => driver.escape(name), time: (date) => dbTime(this.dataSource, date) },
-        );
-        const result = await (manager.queryRunner as QueryRunner).query(update.sql, update.parameters, true);
-        if (result.affected !== rows.length) throw new LeaseLostInBatch();
-        const attempts = rows.map(({ claim, attempt }) => manager.create(DeliveryAttempt, { id: newId(), deliveryId: claim.delivery.id, ...attempt }));
-        await insertRows(manager, DeliveryAttempt, attempts);
-        return attempts;
-      });
+      // The UPDATE must have matched every row, or some lease was lost: then nothing commits.
+      committed = await runTransactionScript(this.dataSource, [update, ...insertStatements(this.dataSource, DeliveryAttempt, inserted)], (affected) => affected[0] === rows.length);
     } catch (error) {
-      if (!(error instanceof LeaseLostInBatch)) throw error;
+      // An attempt number already recorded (its lease was lost and the taker recorded it) fails
+      // the INSERT; one by one, each guard then tells which.
+      if (!isUniqueViolation(error)) throw error;
+      committed = null;
+    }
+    if (committed === null) {
       const oneByOne: (RecordedAttempt | null)[] = [];
       for (const { claim, attempt, next } of items) oneByOne.push(await this.recordAttempt(claim, attempt, next));
       return oneByOne;

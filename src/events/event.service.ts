@@ -1,14 +1,14 @@
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { Clock } from '../common/clock';
 import { DeliveryStatus } from '../common/enums';
 import { BadUserInputError, NotFoundError, ProblemList } from '../common/errors';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
-import { insertRows } from '../db/bulk-insert';
+import { insertStatements } from '../db/bulk-insert';
+import { runTransactionScript } from '../db/transaction-script';
 import { isUniqueViolation } from '../db/errors';
 import { isMysql } from '../db/data-source';
 import { GroupCommit } from '../db/group-commit';
-import { withTransaction } from '../db/transactions';
 import { Principal, requireAppWriter, requirePrincipal } from '../auth/principal';
 import { Callback } from '../callbacks/callback.entity';
 import { Delivery } from '../deliveries/delivery.entity';
@@ -43,7 +43,7 @@ export const PREVIEW_ID = '00000000-0000-0000-0000-000000000000';
 const GROUP_COMMIT_EVENTS = 500;
 /**
  * Transactions writing events at once. MySQL: a few, so one fills while another waits on the
- * server. SQLite writes one transaction at a time anyway (withTransaction).
+ * server. SQLite writes one transaction at a time anyway (transactions.ts).
  */
 const MYSQL_CONCURRENT_WRITES = 1;
 
@@ -78,7 +78,11 @@ export class EventService {
   ) {
     this.writer = new GroupCommit<NewPlan[], void>(
       async (calls) => {
-        await withTransaction(this.dataSource, (manager) => this.insert(manager, calls.flat()));
+        const plans = calls.flat();
+        await runTransactionScript(this.dataSource, [
+          ...insertStatements(this.dataSource, Event, plans.map((p) => p.event)),
+          ...insertStatements(this.dataSource, Delivery, plans.flatMap((p) => p.deliveries)),
+        ]);
         return calls.map(() => undefined);
       },
       { maxConcurrent: isMysql(dataSource) ? MYSQL_CONCURRENT_WRITES : 1, maxWeight: GROUP_COMMIT_EVENTS, weight: (plans) => plans.length },
@@ -178,11 +182,6 @@ export class EventService {
       }
       return { kind: 'new', event, deliveries };
     });
-  }
-
-  private async insert(manager: EntityManager, plans: { event: Event; deliveries: Delivery[] }[]): Promise<void> {
-    await insertRows(manager, Event, plans.map((p) => p.event));
-    await insertRows(manager, Delivery, plans.flatMap((p) => p.deliveries));
   }
 
   /** Events already stored under the batch's idempotency keys. */
