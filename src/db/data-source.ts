@@ -66,6 +66,17 @@ export function isMysql(dataSource: DataSource): boolean {
 }
 
 /**
+ * `column` (an SQL expression) as the query planner cannot use an index for, on SQLite: a
+ * unary +. For statements meant to go by primary key (`id IN (…)`) that also check a status or
+ * a time: without statistics SQLite's planner prefers IDX_delivery_due (status, dueAt) or
+ * IDX_delivery_due_at for those and walks every PENDING (or due) row. MySQL plans them by
+ * primary key on its own, and its unary + would turn a string into a number.
+ */
+export function notIndexed(dataSource: DataSource, column: string): string {
+  return isMysql(dataSource) ? column : `+${column}`;
+}
+
+/**
  * A Date as a query parameter: mysql2 binds Date (in UTC, with timezone 'Z'); better-sqlite3
  * cannot bind Date, and TypeORM stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.SSS' UTC
  * text, so comparisons must use that same text.

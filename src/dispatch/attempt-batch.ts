@@ -33,6 +33,8 @@ export interface SqlDialect {
   quote(name: string): string;
   /** A Date as the driver binds it (mysql2: the Date; SQLite: TypeORM's UTC text). */
   time(date: Date): unknown;
+  /** A quoted column as the planner will not use an index for (the UPDATE goes by id); default as is. */
+  notIndexed?(column: string): string;
 }
 
 type Bindable = string | number | boolean | Date | null;
@@ -80,10 +82,11 @@ export function guardedAttemptUpdate(table: string, rows: readonly GuardedAttemp
     return '?';
   });
   parameters.push(sendingStatus);
-  const leaseGuard = `${q('leaseOwner')} = ${valueFor(idColumn, ids, rows.map((r) => r.leaseOwner), dialect, parameters)}`;
-  const attemptsGuard = `${q('attempts')} = ${valueFor(idColumn, ids, rows.map((r) => r.attempts), dialect, parameters)}`;
+  const guard = dialect.notIndexed ?? ((column: string) => column);
+  const leaseGuard = `${guard(q('leaseOwner'))} = ${valueFor(idColumn, ids, rows.map((r) => r.leaseOwner), dialect, parameters)}`;
+  const attemptsGuard = `${guard(q('attempts'))} = ${valueFor(idColumn, ids, rows.map((r) => r.attempts), dialect, parameters)}`;
   return {
-    sql: `UPDATE ${table} SET ${sets.join(', ')} WHERE ${idColumn} IN (${idList.join(', ')}) AND ${q('status')} = ? AND ${leaseGuard} AND ${attemptsGuard}`,
+    sql: `UPDATE ${table} SET ${sets.join(', ')} WHERE ${idColumn} IN (${idList.join(', ')}) AND ${guard(q('status'))} = ? AND ${leaseGuard} AND ${attemptsGuard}`,
     parameters,
   };
 }

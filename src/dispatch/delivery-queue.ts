@@ -20,7 +20,7 @@ import { NotFoundError } from '../common/errors';
 import { isUuid, newId } from '../common/ids';
 import type { Logger } from '../common/logger';
 import type { Config } from '../config/config';
-import { dbTime, isMysql } from '../db/data-source';
+import { dbTime, isMysql, notIndexed } from '../db/data-source';
 import { insertStatements } from '../db/bulk-insert';
 import { isUniqueViolation } from '../db/errors';
 import { runTransactionScript } from '../db/transaction-script';
@@ -157,8 +157,8 @@ export class DeliveryQueue {
           .getRepository(Delivery)
           .createQueryBuilder('d')
           .where('d.id IN (:...ids)', { ids })
-          .andWhere('d.status IN (:...statuses)', { statuses: WAITING_STATUSES })
-          .andWhere('d.dueAt <= :now', { now: dbTime(this.dataSource, now) });
+          .andWhere(`${notIndexed(this.dataSource, 'd.status')} IN (:...statuses)`, { statuses: WAITING_STATUSES })
+          .andWhere(`${notIndexed(this.dataSource, 'd.dueAt')} <= :now`, { now: dbTime(this.dataSource, now) });
         if (this.mysql) query.setLock('pessimistic_write').setOnLocked('skip_locked');
         return this.claimRows(manager, leaseOwner, await query.getMany(), now);
       },
@@ -199,13 +199,13 @@ export class DeliveryQueue {
     const placeholders = ids.map(() => '?').join(', ');
     const sql =
       `UPDATE ${table} SET ${q('status')} = ?, ${q('leaseOwner')} = ?, ${q('dueAt')} = ?, ${q('updatedAt')} = ? ` +
-      `WHERE ${q('id')} IN (${placeholders}) AND ${q('status')} = ? AND ${q('updatedAt')} = ${updatedAtGuard}`;
+      `WHERE ${q('id')} IN (${placeholders}) AND ${notIndexed(this.dataSource, q('status'))} = ? AND ${notIndexed(this.dataSource, q('updatedAt'))} = ${updatedAtGuard}`;
     const affected = await withStatementRetries(this.dataSource, () => this.affectedRows(sql, parameters));
     let claimed = candidates;
     if (affected < candidates.length) {
       // Some were no longer as announced: see which this claim took (its lease owner and time mark them).
       const rows: { id: string }[] = await this.dataSource.query(
-        `SELECT ${q('id')} AS id FROM ${table} WHERE ${q('id')} IN (${placeholders}) AND ${q('leaseOwner')} = ? AND ${q('updatedAt')} = ? AND ${q('status')} = ?`,
+        `SELECT ${q('id')} AS id FROM ${table} WHERE ${q('id')} IN (${placeholders}) AND ${q('leaseOwner')} = ? AND ${q('updatedAt')} = ? AND ${notIndexed(this.dataSource, q('status'))} = ?`,
         [...ids, leaseOwner, time(now), DeliveryStatus.SENDING],
       );
       const taken = new Set(rows.map((r) => r.id));
@@ -288,7 +288,7 @@ export class DeliveryQueue {
       driver.escape(this.dataSource.getMetadata(Delivery).tableName),
       rows.map(({ claim, attempt, changes }) => ({ id: claim.delivery.id, leaseOwner: claim.delivery.leaseOwner, attempts: attempt.number - 1, changes })),
       DeliveryStatus.SENDING,
-      { quote: (name) => driver.escape(name), time: (date) => dbTime(this.dataSource, date) },
+      { quote: (name) => driver.escape(name), time: (date) => dbTime(this.dataSource, date), notIndexed: (column) => notIndexed(this.dataSource, column) },
     );
     const inserted = rows.map(({ claim, attempt }) => Object.assign(new DeliveryAttempt(), { id: newId(), deliveryId: claim.delivery.id, ...attempt }));
     let committed: number[] | null;
@@ -418,7 +418,8 @@ export class DeliveryQueue {
       .createQueryBuilder()
       .update(Delivery)
       .set(changes)
-      .where({ id: In(rows.map((d) => d.id)), status: In([...WAITING_STATUSES]) })
+      .where('id IN (:...ids)', { ids: rows.map((d) => d.id) })
+      .andWhere(`${notIndexed(this.dataSource, 'status')} IN (:...statuses)`, { statuses: [...WAITING_STATUSES] })
       .execute();
     // Cannot happen with the rows locked (MySQL) or this process the only writer (SQLite);
     // if another process on the same SQLite file got there first, claim nothing.

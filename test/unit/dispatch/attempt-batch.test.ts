@@ -48,3 +48,10 @@ describe('guardedAttemptUpdate', () => {
     expect(() => guardedAttemptUpdate('t', [row('a', { attempts: 1 }), row('b', { attempts: 1, lastError: 'x' })], 'SENDING', dialect)).toThrow(/same columns/);
   });
 });
+
+describe('guardedAttemptUpdate with a dialect that keeps the guards off indexes', () => {
+  it('wraps every guard column, not the id', () => {
+    const { sql } = guardedAttemptUpdate('t', [row('a', { attempts: 1 })], 'SENDING', { ...dialect, notIndexed: (c) => `+${c}` });
+    expect(sql).toBe('UPDATE t SET `attempts` = ? WHERE `id` IN (?) AND +`status` = ? AND +`leaseOwner` = ? AND +`attempts` = ?');
+  });
+});
