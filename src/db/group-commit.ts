@@ -4,8 +4,10 @@
  * Each transaction costs a few round trips (BEGIN, the statements, COMMIT) whatever it holds,
  * and on this service's machines a round trip costs far more CPU, on both ends, than the rows
  * themselves. So callers hand their items to a GroupCommit; when fewer than `maxConcurrent`
- * flushes are running, their items flush at once (an idle service adds no delay), otherwise
- * they wait and the next flush takes everything that has gathered, up to `maxWeight`.
+ * flushes are running, their items flush at the end of the current turn of the event loop
+ * (together with whatever else that turn submitted: the answers of many postbacks arrive in
+ * one turn), otherwise they wait and the next flush takes everything that has gathered, up to
+ * `maxWeight`. An idle service adds no delay beyond that turn.
  *
  * Isolation: when a flush of several callers' items fails, each caller's items are flushed
  * again on their own, so one bad item (a unique-key race, a row too long) fails only its
@@ -30,6 +32,7 @@ interface Waiting<T, R> {
 export class GroupCommit<T, R> {
   private readonly waiting: Waiting<T, R>[] = [];
   private running = 0;
+  private scheduled = false;
 
   /**
    * `flush(items)` writes the items in one transaction and returns one result per item, in
@@ -50,7 +53,13 @@ export class GroupCommit<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, weight: this.options.weight?.(item) ?? 1, resolve, reject });
-      this.drain();
+      if (!this.scheduled && this.running < this.options.maxConcurrent) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.drain();
+        });
+      }
     });
   }
 

@@ -38,19 +38,33 @@ describe('takeBatch', () => {
 });
 
 describe('GroupCommit', () => {
-  it('flushes a lone item at once', async () => {
+  it('flushes a lone item at the end of the turn', async () => {
     const { calls, flush } = controlledFlush<number>();
     const group = new GroupCommit(flush, { maxConcurrent: 1, maxWeight: 100 });
     const result = group.submit(1);
+    expect(calls).toHaveLength(0);
+    await tick();
     expect(calls).toHaveLength(1);
     calls[0]?.release();
     await expect(result).resolves.toBe('done:1');
   });
 
+  it('flushes what one turn submitted together', async () => {
+    const { calls, flush } = controlledFlush<number>();
+    const group = new GroupCommit(flush, { maxConcurrent: 1, maxWeight: 100 });
+    const results = [1, 2, 3].map((i) => group.submit(i));
+    await tick();
+    expect(calls.map((c) => c.items)).toEqual([[1, 2, 3]]);
+    calls[0]?.release();
+    await expect(Promise.all(results)).resolves.toEqual(['done:1', 'done:2', 'done:3']);
+  });
+
   it('gathers items that arrive during a flush into the next one', async () => {
     const { calls, flush } = controlledFlush<number>();
     const group = new GroupCommit(flush, { maxConcurrent: 1, maxWeight: 100 });
-    const results = [1, 2, 3, 4].map((i) => group.submit(i));
+    const first = group.submit(1);
+    await tick();
+    const results = [first, ...[2, 3, 4].map((i) => group.submit(i))];
     expect(calls.map((c) => c.items)).toEqual([[1]]);
     expect(group.pending).toBe(3);
     calls[0]?.release();
@@ -62,21 +76,27 @@ describe('GroupCommit', () => {
 
   it('runs up to maxConcurrent flushes at once', async () => {
     const { calls, flush } = controlledFlush<number>();
-    const group = new GroupCommit(flush, { maxConcurrent: 2, maxWeight: 100 });
+    const group = new GroupCommit(flush, { maxConcurrent: 2, maxWeight: 1 });
     const results = [1, 2, 3, 4].map((i) => group.submit(i));
+    await tick();
     expect(calls.map((c) => c.items)).toEqual([[1], [2]]);
     calls[1]?.release();
     await tick();
-    expect(calls.map((c) => c.items)).toEqual([[1], [2], [3, 4]]);
+    expect(calls.map((c) => c.items)).toEqual([[1], [2], [3]]);
     calls[0]?.release();
+    await tick();
+    expect(calls.map((c) => c.items)).toEqual([[1], [2], [3], [4]]);
     calls[2]?.release();
+    calls[3]?.release();
     await expect(Promise.all(results)).resolves.toHaveLength(4);
   });
 
   it('splits what has gathered by weight', async () => {
     const { calls, flush } = controlledFlush<number>();
     const group = new GroupCommit(flush, { maxConcurrent: 1, maxWeight: 5, weight: (n) => n });
-    const results = [1, 2, 3, 4].map((i) => group.submit(i));
+    const first = group.submit(1);
+    await tick();
+    const results = [first, ...[2, 3, 4].map((i) => group.submit(i))];
     calls[0]?.release();
     await tick();
     expect(calls.map((c) => c.items)).toEqual([[1], [2, 3]]);
@@ -97,7 +117,8 @@ describe('GroupCommit', () => {
       },
       { maxConcurrent: 1, maxWeight: 100 },
     );
-    const first = group.submit(1); // flushes alone, at once
+    const first = group.submit(1); // flushes alone, at the end of this turn
+    await tick();
     const rest = [2, 3, 4].map((i) => group.submit(i).catch((e: Error) => e.message));
     await expect(first).resolves.toBe('ok:1');
     await expect(Promise.all(rest)).resolves.toEqual(['ok:2', '3 is bad', 'ok:4']);
@@ -119,7 +140,6 @@ describe('GroupCommit', () => {
 
   it('rejects every item when a flush returns the wrong number of results', async () => {
     const group = new GroupCommit<number, string>(async () => ['only one'], { maxConcurrent: 1, maxWeight: 100 });
-    group.submit(0).catch(() => undefined);
     const results = [group.submit(1), group.submit(2)];
     await expect(results[0]).rejects.toThrow(/2 results|1 results/);
     await expect(results[1]).rejects.toThrow();
