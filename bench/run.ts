@@ -32,6 +32,8 @@ const OPEN_LOOP_MAX_IN_FLIGHT = 256;
 /** How long a queue may take to drain after the pipeline's load stops. */
 const DRAIN_AFTER_LOAD_MS = 30_000;
 const QUEUE_SAMPLE_MS = 2000;
+/** How often the pipeline scrapes the service's /metrics (for its event-loop stalls). */
+const METRICS_SCRAPE_SECONDS = 10;
 /** The pipeline's p99 is also shown per window of this many seconds, to tell a transient from a trend. */
 const LATENCY_WINDOW_SECONDS = 10;
 
@@ -301,12 +303,17 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
     const t0 = monotonicMs();
     let sampling = true;
     const loopLagMaxMs: number[] = [];
+    let lastScrape = 0;
     const sampler = (async () => {
       while (sampling) {
         const at = (monotonicMs() - t0) / 1000;
         samples.push({ atSeconds: at, depth: await db.queueDepth() });
-        const lag = await eventLoopLagMaxMs(service.origin);
-        if (lag !== null) loopLagMaxMs.push(lag);
+        // As often as a Prometheus would scrape, not more: a scrape is work for the service too.
+        if (at - lastScrape >= METRICS_SCRAPE_SECONDS) {
+          lastScrape = at;
+          const lag = await eventLoopLagMaxMs(service.origin);
+          if (lag !== null) loopLagMaxMs.push(lag);
+        }
         const memory = memoryOf(service.pid);
         if (memory) rssSamples.push({ atSeconds: at, rssBytes: memory.rssBytes });
         await sleep(label === 'soak' ? 5000 : QUEUE_SAMPLE_MS);

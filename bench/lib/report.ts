@@ -46,7 +46,7 @@ export interface PipelineResult {
   depthSamples?: [number, number][];
   /** End-to-end p99 of the events sent in each successive 10 s window. */
   p99ByWindow?: number[];
-  /** The service's longest event-loop stall in each sampling interval (ms). */
+  /** The service's longest event-loop stall between two /metrics scrapes (ms). */
   loopLagMaxMs?: number[];
   cpuMicrosPerEvent: Record<string, number>;
   peakRssBytes: number;
@@ -156,7 +156,7 @@ export function renderDatabase(r: DatabaseResults, options: Pick<BenchOptions, '
     details.push(`- pipeline (DISPATCH_SENDER ${p.sender}): ${fmt(p.sent)} sent, ${fmt(p.accepted)} accepted, ${fmt(p.failed)} failed, ${fmt(p.shed)} shed; ${fmt(p.arrived)} postbacks matched, ${fmt(p.missing)} missing, ${fmt(p.duplicates)} duplicates; queue ${fmt(p.depthAfterDrain)} after drain.`);
     details.push(`- pipeline recordEvent answer ${latencyLine(p.callLatency)}; end to end ${latencyLine(p.endToEnd)}; CPU µs per event: ${cpuLine(p.cpuMicrosPerEvent)}.`);
     if (p.p99ByWindow?.length) details.push(`- pipeline end-to-end p99 per 10 s window (ms): ${p.p99ByWindow.map((v) => fmt(v, 1)).join(', ')}.`);
-    if (p.loopLagMaxMs?.length) details.push(`- pipeline longest event-loop stall per sample (ms): ${p.loopLagMaxMs.map((v) => fmt(v)).join(', ')}.`);
+    if (p.loopLagMaxMs?.length) details.push(`- pipeline longest event-loop stall per 10 s (ms): ${p.loopLagMaxMs.map((v) => fmt(v)).join(', ')}.`);
     if (p.depthSamples?.length) details.push(`- pipeline queue depth (s: live deliveries): ${p.depthSamples.map(([at, d]) => `${at}: ${d}`).join(', ')}.`);
   }
   rows.push(`| service peak RSS (VmHWM, any phase) | ${mb(r.peakRssBytes)} | | | | |`);
