@@ -23,7 +23,7 @@ import type { Config } from '../config/config';
 import { dbTime, isMysql, notIndexed } from '../db/data-source';
 import { insertStatements } from '../db/bulk-insert';
 import { isUniqueViolation } from '../db/errors';
-import { runTransactionScript } from '../db/transaction-script';
+import { runTransactionScript, type ScriptStatement } from '../db/transaction-script';
 import { withStatementRetries, withTransaction } from '../db/transactions';
 import { Callback } from '../callbacks/callback.entity';
 import { Delivery } from '../deliveries/delivery.entity';
@@ -171,8 +171,8 @@ export class DeliveryQueue {
   /**
    * Claims deliveries this process has just announced as queued, from the copies announced:
    * one UPDATE, guarded so that only rows still exactly as announced (PENDING, due, not
-   * touched since: same updatedAt) are taken, and one read of the callbacks' signing secrets;
-   * no transaction, no row read back. The copies are what EventService or redeliver committed,
+   * touched since: same updatedAt) are taken, and a read of the callbacks' signing secrets, in
+   * one round trip on MySQL; no transaction, no row read back. The copies are what EventService or redeliver committed,
    * so the claimed delivery is that copy with the claim applied. Rows that changed meanwhile
    * (another worker's scan took them) are skipped, as claimQueued skips them.
    */
@@ -200,7 +200,8 @@ export class DeliveryQueue {
     const sql =
       `UPDATE ${table} SET ${q('status')} = ?, ${q('leaseOwner')} = ?, ${q('dueAt')} = ?, ${q('updatedAt')} = ? ` +
       `WHERE ${q('id')} IN (${placeholders}) AND ${notIndexed(this.dataSource, q('status'))} = ? AND ${notIndexed(this.dataSource, q('updatedAt'))} = ${updatedAtGuard}`;
-    const affected = await withStatementRetries(this.dataSource, () => this.affectedRows(sql, parameters));
+    const secretsQuery = this.signingSecretsQuery(candidates.map((d) => d.callbackId));
+    const { affected, rows: secretRows } = await withStatementRetries(this.dataSource, () => this.updateThenSelect({ sql, parameters }, secretsQuery));
     let claimed = candidates;
     if (affected < candidates.length) {
       // Some were no longer as announced: see which this claim took (its lease owner and time mark them).
@@ -212,7 +213,7 @@ export class DeliveryQueue {
       claimed = candidates.filter((d) => taken.has(d.id));
     }
     if (claimed.length === 0) return [];
-    const secrets = await this.signingSecrets(claimed.map((d) => d.callbackId));
+    const secrets = new Map((secretRows as { id: string; signingSecret: string | null }[]).map((r) => [r.id, r.signingSecret]));
     const result = claimed.map((d) => ({
       delivery: applyChanges(d, changes),
       claimedFrom: { status: d.status, dueAt: d.dueAt },
@@ -222,24 +223,33 @@ export class DeliveryQueue {
     return result;
   }
 
-  private async affectedRows(sql: string, parameters: unknown[]): Promise<number> {
+  /**
+   * An UPDATE (autocommit) and then a SELECT: on MySQL in one round trip (two statements in
+   * one packet), on SQLite one after the other. Returns the UPDATE's affected rows and the
+   * SELECT's rows.
+   */
+  private async updateThenSelect(update: ScriptStatement, select: ScriptStatement): Promise<{ affected: number; rows: unknown[] }> {
     const runner = this.dataSource.createQueryRunner();
     try {
-      return (await runner.query(sql, parameters, true)).affected ?? 0;
+      if (this.mysql) {
+        const [header, rows] = (await runner.query(`${update.sql};\n${select.sql}`, [...update.parameters, ...select.parameters])) as [{ affectedRows?: number }, unknown[]];
+        return { affected: header?.affectedRows ?? 0, rows: rows ?? [] };
+      }
+      const affected = (await runner.query(update.sql, update.parameters, true)).affected ?? 0;
+      return { affected, rows: await runner.query(select.sql, select.parameters) };
     } finally {
       await runner.release();
     }
   }
 
-  /** The callbacks' signing secrets as they are now (also of soft-deleted callbacks); absent or null: unsigned. */
-  private async signingSecrets(callbackIds: string[]): Promise<Map<string, string | null>> {
+  /** Reads the callbacks' signing secrets as they are now (also of soft-deleted callbacks); absent or null: unsigned. */
+  private signingSecretsQuery(callbackIds: string[]): ScriptStatement {
     const unique = [...new Set(callbackIds)];
     const q = (name: string) => this.dataSource.driver.escape(name);
-    const rows: { id: string; signingSecret: string | null }[] = await this.dataSource.query(
-      `SELECT ${q('id')} AS id, ${q('signingSecret')} AS signingSecret FROM ${q(this.dataSource.getMetadata(Callback).tableName)} WHERE ${q('id')} IN (${unique.map(() => '?').join(', ')})`,
-      unique,
-    );
-    return new Map(rows.map((r) => [r.id, r.signingSecret]));
+    return {
+      sql: `SELECT ${q('id')} AS id, ${q('signingSecret')} AS signingSecret FROM ${q(this.dataSource.getMetadata(Callback).tableName)} WHERE ${q('id')} IN (${unique.map(() => '?').join(', ')})`,
+      parameters: unique,
+    };
   }
 
   /**
