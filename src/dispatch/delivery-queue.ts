@@ -24,7 +24,7 @@ import { dbTime, isMysql, notIndexed } from '../db/data-source';
 import { insertStatements } from '../db/bulk-insert';
 import { isUniqueViolation } from '../db/errors';
 import { runTransactionScript, type ScriptStatement } from '../db/transaction-script';
-import { withStatementRetries, withTransaction } from '../db/transactions';
+import { isRetriableMysqlError, MYSQL_MAX_TRIES, withStatementRetries, withTransaction } from '../db/transactions';
 import { Callback } from '../callbacks/callback.entity';
 import { Delivery } from '../deliveries/delivery.entity';
 import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
@@ -113,6 +113,13 @@ export class DeliveryQueue {
    */
   async claimDue(leaseOwner: string, limit: number): Promise<DueClaim> {
     if (limit <= 0) return { claimed: [], takenOver: [], filled: false };
+    if (this.mysql) {
+      const quick = await this.claimDueInThreeTrips(leaseOwner, limit);
+      if (quick) {
+        this.announce(quick.claimed.map((c) => c.delivery));
+        return quick;
+      }
+    }
     const outcome = await withTransaction(
       this.dataSource,
       async (manager) => {
@@ -127,6 +134,83 @@ export class DeliveryQueue {
     );
     this.announce([...outcome.takenOver, ...outcome.claimed.map((c) => c.delivery)]);
     return outcome;
+  }
+
+  /**
+   * claimDue's common case on MySQL in three round trips instead of six: (1) isolation level,
+   * START TRANSACTION and the locking scan in one packet; (2) the claiming UPDATE and the read
+   * of the signing secrets in one packet; (3) COMMIT. Null, having rolled back, when the scan
+   * met anything but waiting deliveries (a lease to take over, a stray due time): the general
+   * path handles those.
+   */
+  private async claimDueInThreeTrips(leaseOwner: string, limit: number): Promise<DueClaim | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.claimDueScripted(leaseOwner, limit);
+      } catch (error) {
+        if (attempt >= MYSQL_MAX_TRIES || !isRetriableMysqlError(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
+      }
+    }
+  }
+
+  private async claimDueScripted(leaseOwner: string, limit: number): Promise<DueClaim | null> {
+    const now = this.clock.now();
+    const [scanSql, scanParameters] = this.dueScan(this.dataSource.manager, now, limit).getQueryAndParameters();
+    const runner = this.dataSource.createQueryRunner();
+    let open = false;
+    try {
+      open = true;
+      const opened = (await runner.query(`SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\nSTART TRANSACTION;\n${scanSql}`, scanParameters)) as unknown[];
+      const rows = ((opened[2] ?? []) as Record<string, unknown>[]).map((raw) => this.hydrate(raw, 'd'));
+      if (rows.some((d) => !WAITING_STATUSES.includes(d.status))) {
+        await runner.query('ROLLBACK');
+        open = false;
+        return null;
+      }
+      if (rows.length === 0) {
+        await runner.query('COMMIT');
+        open = false;
+        return { claimed: [], takenOver: [], filled: false };
+      }
+      const changes = claimChanges(leaseOwner, leaseEnd(now, this.options.leaseMs, rows.map((d) => d.timeoutMs)), now);
+      const q = (name: string) => this.dataSource.driver.escape(name);
+      const ids = rows.map((d) => d.id);
+      const update: ScriptStatement = {
+        sql:
+          `UPDATE ${q(this.dataSource.getMetadata(Delivery).tableName)} SET ${q('status')} = ?, ${q('leaseOwner')} = ?, ${q('dueAt')} = ?, ${q('updatedAt')} = ? ` +
+          `WHERE ${q('id')} IN (${ids.map(() => '?').join(', ')}) AND ${q('status')} IN (${WAITING_STATUSES.map(() => '?').join(', ')})`,
+        parameters: [changes.status, changes.leaseOwner, changes.dueAt, now, ...ids, ...WAITING_STATUSES],
+      };
+      const secrets = this.signingSecretsQuery(rows.map((d) => d.callbackId));
+      const [header, secretRows] = (await runner.query(`${update.sql};\n${secrets.sql}`, [...update.parameters, ...secrets.parameters])) as [{ affectedRows?: number }, { id: string; signingSecret: string | null }[]];
+      // Cannot happen with the rows locked; then claim nothing.
+      if (header?.affectedRows !== rows.length) throw new Error(`claimed ${header?.affectedRows} of ${rows.length} deliveries; rolled back`);
+      await runner.query('COMMIT');
+      open = false;
+      const secretOf = new Map(secretRows.map((r) => [r.id, r.signingSecret]));
+      return {
+        claimed: rows.map((row) => ({ delivery: applyChanges(row, changes), claimedFrom: { status: row.status, dueAt: row.dueAt }, signingSecret: secretOf.get(row.callbackId) ?? null })),
+        takenOver: [],
+        filled: rows.length >= limit,
+      };
+    } catch (error) {
+      if (open) await runner.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** A Delivery from a raw row of a query builder's SELECT under `alias`, as getMany() would make it. */
+  private hydrate(raw: Record<string, unknown>, alias: string): Delivery {
+    const metadata = this.dataSource.getMetadata(Delivery);
+    const driver = this.dataSource.driver;
+    const entity = new Delivery();
+    for (const column of metadata.columns) {
+      column.setEntityValue(entity, driver.prepareHydratedValue(raw[`${alias}_${column.databaseName}`], column));
+    }
+    return entity;
   }
 
   /**

@@ -91,6 +91,16 @@ describe.each(testDatabases())('claiming announced deliveries on %s', (kind) => 
     expect(new Set(ids).size).toBe(40);
   });
 
+  it('claimDue hands out each delivery exactly as the database now holds it', async () => {
+    await ds.createQueryBuilder().update(Delivery).set({ dueAt: null, status: DeliveryStatus.FAILED }).where('dueAt IS NOT NULL').execute();
+    const { rows } = await seed(3);
+    await ds.getRepository(Delivery).update({ id: rows[0]?.id }, { headers: [{ name: 'X-Key', value: 'v' }], body: '{"a":1}', method: 'POST' as never });
+    const { claimed, filled } = await queue.claimDue('worker-a', 10);
+    expect(filled).toBe(false);
+    expect(claimed).toHaveLength(3);
+    for (const claim of claimed) expect(claim.delivery).toEqual(await row(claim.delivery.id));
+  });
+
   it('claims deliveries announced with different update times', async () => {
     const first = await seed(1);
     now = new Date(now.getTime() + 7);
