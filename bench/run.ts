@@ -18,7 +18,7 @@ import { ask, monotonicMs, waitFor } from './lib/ipc';
 import { closedLoop, mergeRounds, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
 import { OptionsError, parseBenchArgs, USAGE, type BenchDatabase, type BenchOptions } from './lib/options';
 import { renderReport, replaceResultsSection, type DatabaseResults, type DrainResult, type BareSendResult, type PipelineResult, type SoakResult } from './lib/report';
-import { createFixtures, MAIN_JS, memoryOf, startService, type Fixtures, type ServiceProcess } from './lib/service';
+import { createFixtures, killLiveChildren, MAIN_JS, memoryOf, startService, trackChild, type Fixtures, type ServiceProcess } from './lib/service';
 import { queueVerdict, rateBetween, rssVerdict, summarizeLatencies } from './lib/stats';
 import { loadConfig } from '../src/config/config';
 
@@ -107,7 +107,7 @@ function sdkTarget(service: { origin: string }, fx: Fixtures): Target {
 }
 
 function benchChild(file: string, args: string[], runDir: string, name: string): ChildProcess {
-  const child = fork(resolve(__dirname, file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  const child = trackChild(fork(resolve(__dirname, file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] }));
   child.once('exit', (code, signal) => {
     if (code !== 0 && code !== null && signal === null) log(`${name} exited with code ${code}`);
   });
@@ -453,7 +453,8 @@ async function main(): Promise<void> {
   const onSignal = () => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    log('interrupted: dropping the benchmark databases');
+    log('interrupted: stopping the processes it started and dropping the benchmark databases');
+    killLiveChildren();
     void runCleanups(ctx).finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
@@ -506,6 +507,8 @@ function machineDescription(): string {
   const cpus = os.cpus();
   return `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
+
+process.on('exit', killLiveChildren);
 
 main().catch((error) => {
   process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`);

@@ -43,6 +43,20 @@ export function cpuSecondsOf(pid: number): number {
   }
 }
 
+/** Every child process the benchmark started and has not seen exit: killed if the run is interrupted. */
+export const liveChildren = new Set<ChildProcess>();
+
+export function trackChild(child: ChildProcess): ChildProcess {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  return child;
+}
+
+/** Kills what is left (an interrupted or failed run), so no service outlives the benchmark. */
+export function killLiveChildren(): void {
+  for (const child of liveChildren) child.kill('SIGKILL');
+}
+
 export interface ServiceProcess {
   child: ChildProcess;
   pid: number;
@@ -80,7 +94,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   const extraNodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const nodeArgs = [...extraNodeArgs, ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])];
   const log = openSync(options.logFile, 'a');
-  const child = spawn(process.execPath, [...nodeArgs, MAIN_JS], { env, stdio: ['ignore', log, log] });
+  const child = trackChild(spawn(process.execPath, [...nodeArgs, MAIN_JS], { env, stdio: ['ignore', log, log] }));
   closeSync(log);
   const origin = `http://127.0.0.1:${port}`;
   let exited = false;
