@@ -108,6 +108,11 @@ export function newWorkerId(): string {
  * recording. When nothing is in flight any free slot is enough, so an idle process starts a
  * single new delivery at once.
  */
+/** How many deliveries are claimed beyond the free slots (see Dispatcher.ready). */
+export function claimAhead(concurrency: number): number {
+  return Math.floor(concurrency / 2);
+}
+
 export function worthClaiming(free: number, inFlight: number, concurrency: number): boolean {
   if (free <= 0) return false;
   return inFlight === 0 || free >= Math.max(1, Math.floor(concurrency / 8));
@@ -130,6 +135,12 @@ export class Dispatcher {
    * claim while `concurrency` of them wait.
    */
   private sending = 0;
+  /**
+   * Claimed ahead of a free slot, in claim order: under load the next claim runs while slots
+   * are still busy, so a slot that frees starts its next attempt at once instead of waiting a
+   * claim's round trips. At most half of DISPATCH_CONCURRENCY; given back on stop.
+   */
+  private readonly ready: ClaimedDelivery[] = [];
   private scanDue = true;
   private nextDueAt: Date | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -198,6 +209,7 @@ export class Dispatcher {
     if (wasRunning) {
       // A claim under way finishes; the loop sees `stopping` and releases what it got.
       await this.pumping;
+      await this.release(this.ready.splice(0));
       const grace = this.deps.settings.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
       let graceTimer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([
@@ -251,9 +263,9 @@ export class Dispatcher {
   private async claimWhatFits(): Promise<void> {
     const { concurrency } = this.deps.settings;
     while (this.state === 'running') {
-      const free = concurrency - this.sending;
       if (this.inFlight.size - this.sending >= concurrency) return;
-      if (!worthClaiming(free, this.sending, concurrency)) return;
+      const free = concurrency + claimAhead(concurrency) - this.sending - this.ready.length;
+      if (!worthClaiming(free, this.sending + this.ready.length, concurrency)) return;
 
       if (this.announced.size > 0) {
         const announced = takeFirst(this.announced, free);
@@ -294,7 +306,16 @@ export class Dispatcher {
       return false;
     }
     if (claims.length > 0) this.notify('claimed', claims.length, via);
-    for (const claim of claims) {
+    this.ready.push(...claims);
+    this.startReady();
+    return true;
+  }
+
+  /** Starts claimed attempts while slots are free. */
+  private startReady(): void {
+    const { concurrency } = this.deps.settings;
+    while (this.state === 'running' && this.sending < concurrency && this.ready.length > 0) {
+      const claim = this.ready.shift() as ClaimedDelivery;
       const id = claim.delivery.id;
       this.sending++;
       let answered = false;
@@ -302,6 +323,7 @@ export class Dispatcher {
         if (answered) return;
         answered = true;
         this.sending--;
+        this.startReady();
         this.kick();
       };
       const run = this.attempt(claim, slotFree).finally(() => {
@@ -311,7 +333,6 @@ export class Dispatcher {
       });
       this.inFlight.set(id, run);
     }
-    return true;
   }
 
   private async release(claims: ClaimedDelivery[]): Promise<void> {
