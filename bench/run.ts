@@ -55,18 +55,23 @@ function serviceEnv(): Record<string, string> {
 }
 
 /**
- * The service's longest event-loop stall since the previous scrape, from its /metrics
- * (prom-client resets the lag histogram on every scrape); null when it cannot be read.
+ * From the service's /metrics: its longest event-loop stall since the previous scrape
+ * (prom-client resets the lag histogram on every scrape) and its V8 heap in use; null where
+ * they cannot be read.
  */
-async function eventLoopLagMaxMs(origin: string): Promise<number | null> {
+async function scrapeService(origin: string): Promise<{ loopLagMaxMs: number | null; heapUsedBytes: number | null }> {
   try {
     const { request } = await import('undici');
     const res = await request(`${origin}/metrics`);
     const text = await res.body.text();
-    const match = /^postbacks_nodejs_eventloop_lag_max_seconds\s+([0-9.eE+-]+)/m.exec(text);
-    return match ? Number(match[1]) * 1000 : null;
+    const read = (name: string) => {
+      const match = new RegExp(`^${name}\\s+([0-9.eE+-]+)`, 'm').exec(text);
+      return match ? Number(match[1]) : null;
+    };
+    const lag = read('postbacks_nodejs_eventloop_lag_max_seconds');
+    return { loopLagMaxMs: lag === null ? null : lag * 1000, heapUsedBytes: read('postbacks_nodejs_heap_size_used_bytes') };
   } catch {
-    return null;
+    return { loopLagMaxMs: null, heapUsedBytes: null };
   }
 }
 
@@ -286,7 +291,7 @@ async function bareSend(ctx: RunContext, kind: 'got' | 'undici'): Promise<BareSe
  * The whole pipeline at a fixed rate: recordEvent calls open-loop, the inline dispatcher
  * sending to the receiver. Latency is recordEvent call → postback arrival, matched by event key.
  */
-async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, seconds: number, label: 'pipeline' | 'soak', out: DatabaseResults): Promise<PipelineResult & { rssSamples: { atSeconds: number; rssBytes: number }[] }> {
+async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, seconds: number, label: 'pipeline' | 'soak', out: DatabaseResults): Promise<PipelineResult & { rssSamples: { atSeconds: number; rssBytes: number }[]; heapSamples: { atSeconds: number; bytes: number }[] }> {
   const sender = ctx.options.pipelineSender;
   log(`${kind}: ${label}, ${rate.toFixed(0)} events/s for ${seconds} s, inline dispatcher${sender ? `, DISPATCH_SENDER=${sender}` : ''}`);
   const service = await startService({ databaseUrl: db.url, dispatcher: 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: serviceEnv() });
@@ -303,6 +308,7 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
     const t0 = monotonicMs();
     let sampling = true;
     const loopLagMaxMs: number[] = [];
+    const heapSamples: { atSeconds: number; bytes: number }[] = [];
     let lastScrape = 0;
     const sampler = (async () => {
       while (sampling) {
@@ -311,12 +317,13 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
         // As often as a Prometheus would scrape, not more: a scrape is work for the service too.
         if (at - lastScrape >= METRICS_SCRAPE_SECONDS) {
           lastScrape = at;
-          const lag = await eventLoopLagMaxMs(service.origin);
-          if (lag !== null) loopLagMaxMs.push(lag);
+          const scraped = await scrapeService(service.origin);
+          if (scraped.loopLagMaxMs !== null) loopLagMaxMs.push(scraped.loopLagMaxMs);
+          if (scraped.heapUsedBytes !== null) heapSamples.push({ atSeconds: at, bytes: scraped.heapUsedBytes });
         }
         const memory = memoryOf(service.pid);
         if (memory) rssSamples.push({ atSeconds: at, rssBytes: memory.rssBytes });
-        await sleep(label === 'soak' ? 5000 : QUEUE_SAMPLE_MS);
+        await sleep(QUEUE_SAMPLE_MS);
       }
     })();
     const pids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, receiver: ctx.receiver.pid, generator: process.pid };
@@ -372,6 +379,7 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
       cpuMicrosPerEvent: cpu,
       peakRssBytes: service.peakRssBytes(),
       rssSamples,
+      heapSamples,
     };
   } finally {
     await service.stop();
@@ -399,7 +407,7 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
     if (rate === null) throw new Error('the pipeline needs a rate: run the ingest phase too, or give --rate');
   }
   if (options.phases.includes('pipeline')) {
-    const { rssSamples: _unused, ...result } = await pipeline(ctx, db, kind, rate as number, options.pipelineSeconds, 'pipeline', out);
+    const { rssSamples: _rss, heapSamples: _heap, ...result } = await pipeline(ctx, db, kind, rate as number, options.pipelineSeconds, 'pipeline', out);
     out.pipeline = result;
     log(`${kind}: pipeline p50/p95/p99 ${result.endToEnd.p50.toFixed(1)}/${result.endToEnd.p95.toFixed(1)}/${result.endToEnd.p99.toFixed(1)} ms, queue ${result.queue.grows ? 'GROWS' : 'steady'}`);
   }
@@ -408,7 +416,19 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
     const result = await pipeline(ctx, db, kind, rate as number, seconds, 'soak', out);
     const warmup = Math.min(60, seconds / 5);
     const verdict = rssVerdict(result.rssSamples, warmup);
-    const soakResult: SoakResult = { minutes: options.soakMinutes, rate: rate as number, warmupSeconds: warmup, rss: verdict, endToEnd: result.endToEnd, queue: result.queue, samples: result.rssSamples.length };
+    const perMinute = <T extends { atSeconds: number }>(samples: T[], value: (s: T) => number) =>
+      Array.from({ length: Math.ceil(seconds / 60) }, (_, m) => samples.filter((x) => x.atSeconds >= m * 60 && x.atSeconds < (m + 1) * 60)).map((w) => (w.length ? Math.max(...w.map(value)) : Number.NaN));
+    const soakResult: SoakResult = {
+      minutes: options.soakMinutes,
+      rate: rate as number,
+      warmupSeconds: warmup,
+      rss: verdict,
+      endToEnd: result.endToEnd,
+      queue: result.queue,
+      samples: result.rssSamples.length,
+      rssMaxByMinute: perMinute(result.rssSamples, (x) => x.rssBytes),
+      heapMaxByMinute: perMinute(result.heapSamples, (x) => x.bytes),
+    };
     out.soak = soakResult;
     log(`${kind}: soak RSS ${verdict.stable ? 'stable' : 'NOT stable'} (max deviation ${(verdict.maxDeviation * 100).toFixed(1)} %)`);
   }

@@ -60,6 +60,9 @@ export interface SoakResult {
   endToEnd: LatencySummary;
   queue: QueueVerdict;
   samples: number;
+  /** Highest RSS and V8 heap in use in each minute of the soak (bytes). */
+  rssMaxByMinute?: number[];
+  heapMaxByMinute?: number[];
 }
 
 export interface DatabaseResults {
@@ -162,8 +165,10 @@ export function renderDatabase(r: DatabaseResults, options: Pick<BenchOptions, '
   rows.push(`| service peak RSS (VmHWM, any phase) | ${mb(r.peakRssBytes)} | | | | |`);
   if (r.soak) {
     const s = r.soak;
-    rows.push(`| soak ${fmt(s.minutes)} min at ${fmt(s.rate)} events/s: RSS vs minute ${fmt(s.warmupSeconds / 60, 1)}–${fmt((2 * s.warmupSeconds) / 60, 1)} | ${mb(s.rss.minBytes)} – ${mb(s.rss.maxBytes)} (±${fmt(s.rss.maxDeviation * 100, 1)} %) | | | within ±10 % | ${t(s.rss.stable)} |`);
-    details.push(`- soak: end to end ${latencyLine(s.endToEnd)}; queue growth ${fmt(s.queue.growthPerSecond, 2)}/s, max depth ${fmt(s.queue.maxDepth)}; ${s.samples} RSS samples.`);
+    rows.push(`| soak ${fmt(s.minutes)} min at ${fmt(s.rate)} events/s: mean RSS, last third vs first third after ${fmt(s.warmupSeconds)} s | ${mb(s.rss.finalBytes)} vs ${mb(s.rss.referenceBytes)} (${s.rss.finalBytes >= s.rss.referenceBytes ? '+' : '−'}${fmt(s.rss.maxDeviation * 100, 1)} %) | | | within ±10 % | ${t(s.rss.stable)} |`);
+    details.push(`- soak: end to end ${latencyLine(s.endToEnd)}; queue growth ${fmt(s.queue.growthPerSecond, 2)}/s, max depth ${fmt(s.queue.maxDepth)}; RSS ${mb(s.rss.minBytes)} to ${mb(s.rss.maxBytes)} (it saws with the garbage collector), trend ${fmt(s.rss.trendBytesPerMinute / 2 ** 20, 1)} MB/min over ${s.samples} samples.`);
+    if (s.rssMaxByMinute?.length) details.push(`- soak RSS, highest per minute (MB): ${s.rssMaxByMinute.map((b) => fmt(b / 2 ** 20)).join(', ')}.`);
+    if (s.heapMaxByMinute?.length) details.push(`- soak V8 heap in use, highest per minute (MB): ${s.heapMaxByMinute.map((b) => fmt(b / 2 ** 20)).join(', ')}.`);
   }
   const note = targetsApply ? '' : '\n(The targets are set for MySQL; SQLite is shown for comparison.)\n';
   return `### ${title}\n\n${rows.join('\n')}\n${note}\n${details.join('\n')}\n`;

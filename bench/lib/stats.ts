@@ -84,33 +84,46 @@ export function queueVerdict(samples: readonly { atSeconds: number; depth: numbe
 }
 
 export interface RssVerdict {
-  /** Mean RSS (bytes) of the samples in the reference window. */
+  /** Mean RSS (bytes) over the first third of the soak after the warm-up. */
   referenceBytes: number;
+  /** Mean RSS (bytes) over the last third. */
+  finalBytes: number;
   minBytes: number;
   maxBytes: number;
-  /** Largest deviation from the reference, as a fraction (0.1 = 10 %). */
+  /** |final − reference| / reference (0.1 = 10 %). */
   maxDeviation: number;
+  /** Least-squares trend after the warm-up, bytes per minute. */
+  trendBytesPerMinute: number;
   stable: boolean;
 }
 
 /**
- * RSS stability over a soak: the reference is the mean of the samples taken in
- * [warmupSeconds, 2 × warmupSeconds) (after start-up and JIT have settled); every later
- * sample must stay within ±tolerance of it.
+ * RSS stability over a soak. A Node process's RSS saws up and down with its garbage collector
+ * (V8 grows the heap between full collections and gives it back after), so single samples say
+ * little; what a leak changes is the level. So: the mean over the first third of the time after
+ * the warm-up is the reference, the mean over the last third must stay within ±tolerance of it.
  */
 export function rssVerdict(samples: readonly { atSeconds: number; rssBytes: number }[], warmupSeconds: number, tolerance = 0.1): RssVerdict {
-  const reference = samples.filter((s) => s.atSeconds >= warmupSeconds && s.atSeconds < 2 * warmupSeconds);
-  const later = samples.filter((s) => s.atSeconds >= warmupSeconds);
-  if (reference.length === 0 || later.length === 0) {
-    return { referenceBytes: Number.NaN, minBytes: Number.NaN, maxBytes: Number.NaN, maxDeviation: Number.NaN, stable: false };
-  }
-  const referenceBytes = reference.reduce((sum, s) => sum + s.rssBytes, 0) / reference.length;
-  let minBytes = Number.POSITIVE_INFINITY;
-  let maxBytes = 0;
-  for (const s of later) {
-    minBytes = Math.min(minBytes, s.rssBytes);
-    maxBytes = Math.max(maxBytes, s.rssBytes);
-  }
-  const maxDeviation = Math.max(Math.abs(maxBytes - referenceBytes), Math.abs(referenceBytes - minBytes)) / referenceBytes;
-  return { referenceBytes, minBytes, maxBytes, maxDeviation, stable: maxDeviation <= tolerance };
+  const after = samples.filter((s) => s.atSeconds >= warmupSeconds);
+  const empty: RssVerdict = { referenceBytes: Number.NaN, finalBytes: Number.NaN, minBytes: Number.NaN, maxBytes: Number.NaN, maxDeviation: Number.NaN, trendBytesPerMinute: Number.NaN, stable: false };
+  if (after.length < 3) return empty;
+  const start = (after[0] as { atSeconds: number }).atSeconds;
+  const end = (after[after.length - 1] as { atSeconds: number }).atSeconds;
+  const third = (end - start) / 3;
+  const mean = (xs: readonly { rssBytes: number }[]) => xs.reduce((sum, x) => sum + x.rssBytes, 0) / xs.length;
+  const first = after.filter((s) => s.atSeconds <= start + third);
+  const last = after.filter((s) => s.atSeconds >= end - third);
+  if (first.length === 0 || last.length === 0) return empty;
+  const referenceBytes = mean(first);
+  const finalBytes = mean(last);
+  const maxDeviation = Math.abs(finalBytes - referenceBytes) / referenceBytes;
+  return {
+    referenceBytes,
+    finalBytes,
+    minBytes: Math.min(...after.map((s) => s.rssBytes)),
+    maxBytes: Math.max(...after.map((s) => s.rssBytes)),
+    maxDeviation,
+    trendBytesPerMinute: slope(after.map((s) => ({ x: s.atSeconds / 60, y: s.rssBytes }))),
+    stable: maxDeviation <= tolerance,
+  };
 }
