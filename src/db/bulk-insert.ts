@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { estimatedStatementBytes, estimatedValueBytes, PACKET_BUDGET_BYTES } from './packet-size';
 
 /**
  * Multi-row INSERTs for the hot write paths (events, deliveries, attempts), written by hand
@@ -15,6 +16,12 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 
 /** Rows per statement: well below MySQL's 65,535 and SQLite's 32,766 bound parameters. */
 export const BULK_INSERT_CHUNK_ROWS = 500;
+/**
+ * Bytes per statement by packet-size.ts's upper bound: rows with large rendered bodies are
+ * split into more statements so that none exceeds the server's max_allowed_packet. A single
+ * row larger than this still goes alone.
+ */
+export const BULK_INSERT_CHUNK_BYTES = PACKET_BUDGET_BYTES;
 
 /** `INSERT INTO t (a, b) VALUES (?, ?), (?, ?)` for `rowCount` rows; names already quoted. */
 export function insertStatement(table: string, columns: readonly string[], rowCount: number): string {
@@ -55,35 +62,57 @@ function shapeOf(connection: DataSource, target: EntityTarget<ObjectLiteral>): T
   return shape;
 }
 
-/** The INSERT statements for `rows`, at most `chunkRows` rows each (for a transaction script, or to run one by one). */
+/**
+ * The INSERT statements for `rows`, at most `chunkRows` rows and about `chunkBytes` bytes each
+ * (for a transaction script, or to run one by one).
+ */
 export function insertStatements<T extends ObjectLiteral>(
   connection: DataSource,
   target: EntityTarget<T>,
   rows: readonly T[],
   chunkRows: number = BULK_INSERT_CHUNK_ROWS,
+  chunkBytes: number = BULK_INSERT_CHUNK_BYTES,
 ): { sql: string; parameters: unknown[] }[] {
   const statements: { sql: string; parameters: unknown[] }[] = [];
   if (rows.length === 0) return statements;
   const shape = shapeOf(connection, target);
   const driver = connection.driver;
-  for (let start = 0; start < rows.length; start += chunkRows) {
-    const chunk = rows.slice(start, start + chunkRows);
-    let sql = shape.statements.get(chunk.length);
+  const statementFor = (rowCount: number): string => {
+    let sql = shape.statements.get(rowCount);
     if (sql === undefined) {
-      sql = insertStatement(shape.table, shape.quotedColumns, chunk.length);
+      sql = insertStatement(shape.table, shape.quotedColumns, rowCount);
       // A handful of sizes recur (1, a few, a full chunk); do not keep every odd one.
-      if (shape.statements.size < 64) shape.statements.set(chunk.length, sql);
+      if (shape.statements.size < 64) shape.statements.set(rowCount, sql);
     }
-    const parameters: unknown[] = new Array(chunk.length * shape.columns.length);
-    let i = 0;
-    for (const row of chunk) {
-      for (const column of shape.columns) {
-        const value = driver.preparePersistentValue(column.getEntityValue(row), column);
-        parameters[i++] = value === undefined ? null : value;
-      }
+    return sql;
+  };
+  // The statement text's own share: the column list plus, per row, its placeholders.
+  const textBytes = estimatedStatementBytes(statementFor(1), []);
+  const rowTextBytes = shape.columns.length * 3 * 3;
+  let parameters: unknown[] = [];
+  let rowCount = 0;
+  let bytes = textBytes;
+  for (const row of rows) {
+    const first = parameters.length;
+    let rowBytes = rowTextBytes;
+    for (const column of shape.columns) {
+      const prepared = driver.preparePersistentValue(column.getEntityValue(row), column);
+      const value = prepared === undefined ? null : prepared;
+      rowBytes += estimatedValueBytes(value);
+      parameters.push(value);
     }
-    statements.push({ sql, parameters });
+    if (rowCount > 0 && (rowCount === chunkRows || bytes + rowBytes > chunkBytes)) {
+      // This row starts the next statement.
+      const carried = parameters.splice(first);
+      statements.push({ sql: statementFor(rowCount), parameters });
+      parameters = carried;
+      rowCount = 0;
+      bytes = textBytes;
+    }
+    rowCount++;
+    bytes += rowBytes;
   }
+  statements.push({ sql: statementFor(rowCount), parameters });
   return statements;
 }
 
@@ -93,6 +122,7 @@ export async function insertRows<T extends ObjectLiteral>(
   target: EntityTarget<T>,
   rows: readonly T[],
   chunkRows: number = BULK_INSERT_CHUNK_ROWS,
+  chunkBytes: number = BULK_INSERT_CHUNK_BYTES,
 ): Promise<void> {
-  for (const statement of insertStatements(manager.connection, target, rows, chunkRows)) await manager.query(statement.sql, statement.parameters);
+  for (const statement of insertStatements(manager.connection, target, rows, chunkRows, chunkBytes)) await manager.query(statement.sql, statement.parameters);
 }

@@ -260,6 +260,26 @@ describe.each(testDatabases())('recording events on %s', (kind) => {
     });
   });
 
+  describe('large writes', () => {
+    it('stores a batch whose rendered bodies add up to more than one database packet (16 MB on MariaDB)', async () => {
+      const app = await fx.app();
+      // 60 KB bodies, 3 callbacks, 120 events: about 21 MB of rendered bodies in one call.
+      const filler = 'x'.repeat(60_000);
+      for (let i = 0; i < 3; i++) {
+        await fx.callback({ appId: app.id, method: 'POST', urlTemplate: `https://advertiser.example/${i}`, bodyTemplate: `{"e":"{{event_id}}","pad":"${filler}"}` });
+      }
+      const inputs = Array.from({ length: 120 }, (_, i) => ({ appId: app.id, eventId: `big-${i}`, name: 'install' }));
+      const { recordEvents } = await t.admin.ok(RecordEventsDocument, { inputs });
+      expect(recordEvents).toHaveLength(120);
+      expect(recordEvents.every((r) => r.deliveries.length === 3 && !r.duplicate)).toBe(true);
+      const [row] = await t.service.services.dataSource.query(
+        'SELECT COUNT(*) AS n, SUM(LENGTH(body)) AS bytes FROM delivery WHERE appId = ?', [app.id]);
+      expect(Number(row.n)).toBe(360);
+      const expectedBytes = inputs.reduce((sum, input) => sum + 3 * `{"e":"${input.eventId}","pad":"${filler}"}`.length, 0);
+      expect(Number(row.bytes)).toBe(expectedBytes);
+    });
+  });
+
   describe('keys and scope', () => {
     it('lets an SDK key record for its app only, and see status but not what was sent', async () => {
       const app = await fx.app();
