@@ -15,6 +15,7 @@ import {
   guardedLookup,
 } from './address-guard';
 import { RESPONSE_SNIPPET_BYTES } from './retry-policy';
+import { RENDERED_LIMITS } from '../macros/render-postback';
 import { signPostback } from './signing';
 
 /** Past this many response bytes the connection is dropped instead of drained for reuse. */
@@ -123,9 +124,22 @@ function elapsed(t0: number): number {
   return Math.max(0, Math.round(performance.now() - t0));
 }
 
+/** Why a rendered body or header value is too long to send (render-postback.ts stops rendering just past these), or null. */
+export function overLongRendering(p: Pick<OutgoingPostback, 'body' | 'headers'>): string | null {
+  if (p.body !== null && p.body !== undefined && p.body.length > RENDERED_LIMITS.body) {
+    return `the rendered body exceeds ${RENDERED_LIMITS.body} characters`;
+  }
+  for (const { name, value } of p.headers) {
+    if (value.length > RENDERED_LIMITS.headerValue) return `the rendered value of header ${JSON.stringify(name)} exceeds ${RENDERED_LIMITS.headerValue} characters`;
+  }
+  return null;
+}
+
 function prepare(p: OutgoingPostback, options: SenderOptions, startedAt: Date, t0: number): Prepared {
   const check = checkUrlForDispatch(p.url, options.allowPrivate);
   if (!check.ok) return { ok: false, result: failure(startedAt, t0, check.kind, check.reason) };
+  const tooLong = overLongRendering(p);
+  if (tooLong !== null) return { ok: false, result: failure(startedAt, t0, 'invalid-request', tooLong) };
 
   const headers: Headers = {};
   for (const { name, value: text } of p.headers) {

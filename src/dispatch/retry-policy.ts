@@ -1,6 +1,7 @@
 // Outbound retry policy: which attempt results are retried, and when the next attempt runs.
 // Pure functions only (no clock, no I/O): the caller passes `now` and, for tests, `random`.
 import type { SendResult } from './http-sender';
+import { RENDERED_LIMITS } from '../macros/render-postback';
 
 /** Statuses retried besides every 5xx: request timeout and rate limiting. */
 export const RETRYABLE_STATUS_CODES: ReadonlySet<number> = new Set([408, 429]);
@@ -10,7 +11,7 @@ export const RETRYABLE_STATUS_MAX_EXCLUSIVE = 600;
 /** Each retry waits this many times longer than the previous one (before the cap). */
 export const BACKOFF_FACTOR = 4;
 /** A rendered URL longer than this fails the delivery without a request. */
-export const MAX_RENDERED_URL_LENGTH = 2048;
+export const MAX_RENDERED_URL_LENGTH = RENDERED_LIMITS.url;
 /** How much of a receiver's response body is kept on the attempt. */
 export const RESPONSE_SNIPPET_BYTES = 1024;
 /** ±20 % uniform jitter on the computed delay. */

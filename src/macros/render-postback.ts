@@ -16,6 +16,19 @@ export const HEADER_NAME_MAX_LENGTH = 128;
 export const HEADER_VALUE_MAX_LENGTH = 4096;
 /** All configured header names and values together: receivers commonly refuse more than 8–16 KB of headers. */
 export const HEADERS_TOTAL_MAX_LENGTH = 16 * 1024;
+/**
+ * The longest rendered postback the dispatcher sends, in characters. Macros expand, so a
+ * template within its limits can still render far longer; a postback over these limits is
+ * stored cut at limit + 1 characters (rendering stops there) and fails with one recorded
+ * attempt, nothing sent, as an over-long URL does. The URL is kept whole up to `urlStored`
+ * so that its error can be read.
+ */
+export const RENDERED_LIMITS = {
+  url: 2048,
+  urlStored: 64 * 1024,
+  body: 1024 * 1024,
+  headerValue: 8 * 1024,
+} as const;
 /** Set by the dispatcher (identity, signing, framing); a callback may not configure them. */
 export const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set([
   'webhook-id',
@@ -175,13 +188,13 @@ export function jsonBodyProblem(body: ParsedTemplate): string | null {
 
 /** Renders a compiled callback; `lookup` gives raw values, encoded here by where they stand. */
 export function renderPostback(compiled: CompiledCallback, lookup: (name: string) => string): RenderedPostback {
-  const headers = compiled.headers.map((h) => ({ name: h.name, value: renderTemplate(h.value, lookup, 'header') }));
+  const headers = compiled.headers.map((h) => ({ name: h.name, value: renderTemplate(h.value, lookup, 'header', RENDERED_LIMITS.headerValue) }));
   if (compiled.contentType !== null) headers.push({ name: 'Content-Type', value: compiled.contentType });
   return {
     method: compiled.method,
-    url: renderTemplate(compiled.url, lookup, 'url'),
+    url: renderTemplate(compiled.url, lookup, 'url', RENDERED_LIMITS.urlStored),
     headers,
-    body: compiled.body ? renderTemplate(compiled.body, lookup, compiled.bodyEncoding) : null,
+    body: compiled.body ? renderTemplate(compiled.body, lookup, compiled.bodyEncoding, RENDERED_LIMITS.body) : null,
   };
 }
 

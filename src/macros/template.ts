@@ -101,15 +101,21 @@ export function encodeValue(value: string, encoding: TemplateEncoding): string {
 /**
  * Inserts each value once: values are never parsed as templates, so a value holding `{{x}}`
  * stays literal (no template injection).
+ *
+ * `maxLength`: rendering stops once the output is longer, and returns its first maxLength + 1
+ * characters, so the caller sees it is over. A template of many references to a large value
+ * would otherwise grow without bound (64 KB of `{{param}}` × a 16 KB param is 100 MB).
  */
 export function renderTemplate(
   template: ParsedTemplate,
   lookup: (name: string) => string,
   encoding: TemplateEncoding,
+  maxLength: number = Infinity,
 ): string {
   let out = '';
   for (const segment of template.segments) {
     out += segment.kind === 'text' ? segment.text : encodeValue(lookup(segment.name), encoding);
+    if (out.length > maxLength) return out.slice(0, maxLength + 1);
   }
   return out;
 }

@@ -10,6 +10,7 @@ import {
   type SenderKind,
 } from '../../src/dispatch/http-sender';
 import { classifyAttempt } from '../../src/dispatch/retry-policy';
+import { RENDERED_LIMITS } from '../../src/macros/render-postback';
 import { generateSigningSecret } from '../../src/dispatch/signing';
 
 interface Received {
@@ -305,6 +306,19 @@ describe.each<SenderKind>(['got', 'undici'])('%s sender', (kind) => {
     expect(header).toMatchObject({ statusCode: null, errorKind: 'invalid-request' });
     expect(classifyAttempt(header)).toEqual({ kind: 'permanent' });
     expect(receiver.received).toHaveLength(0);
+  });
+
+  it('refuses a rendered body or header value over its limit without sending; at the limit it sends', async () => {
+    const body = await sender.send(postback({ method: 'POST', url: receiver.url('/b'), body: 'b'.repeat(RENDERED_LIMITS.body + 1) }));
+    expect(body).toMatchObject({ statusCode: null, errorKind: 'invalid-request' });
+    expect(body.error).toBe(`the rendered body exceeds ${RENDERED_LIMITS.body} characters`);
+    expect(classifyAttempt(body)).toEqual({ kind: 'permanent' });
+    const header = await sender.send(postback({ url: receiver.url('/h'), headers: [{ name: 'X-Big', value: 'h'.repeat(RENDERED_LIMITS.headerValue + 1) }] }));
+    expect(header.error).toBe(`the rendered value of header "X-Big" exceeds ${RENDERED_LIMITS.headerValue} characters`);
+    expect(receiver.received).toHaveLength(0);
+    const atLimit = await sender.send(postback({ method: 'POST', url: receiver.url('/b'), body: 'b'.repeat(RENDERED_LIMITS.body) }));
+    expect(atLimit).toMatchObject({ statusCode: 200, errorKind: null });
+    expect(receiver.received[0]?.body).toHaveLength(RENDERED_LIMITS.body);
   });
 
   describe('with allowPrivate false', () => {

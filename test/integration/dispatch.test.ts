@@ -5,7 +5,8 @@ import net from 'node:net';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { DeleteCallbackDocument, DispatchedDeliveryDocument, RecordEventDocument, RedeliverDocument } from '../generated/graphql';
+import { CreateMacroDocument, DeleteCallbackDocument, DispatchedDeliveryDocument, RecordEventDocument, RedeliverDocument } from '../generated/graphql';
+import { RENDERED_LIMITS } from '../../src/macros/render-postback';
 import { readPackageInfo } from '../../src/common/package-info';
 import type { Delivery } from '../../src/deliveries/delivery.entity';
 import { testDatabases } from '../support/databases';
@@ -231,6 +232,23 @@ describe.each(testDatabases())('dispatching postbacks on %s', (kind) => {
     expect(done).toMatchObject({ status: 'FAILED', attempts: 1, lastStatusCode: null });
     expect(done.lastError).toMatch(/exceeds 2048 characters/);
     expect(receiver.received).toHaveLength(0);
+  });
+
+  it('fails a body that macros expand past 1 MiB after one recorded attempt, sending nothing; the event and its other postbacks stand', async () => {
+    const app = await fx.app();
+    await t.admin.ok(CreateMacroDocument, { input: { appId: app.id, name: 'note', source: 'PARAM', path: 'note' } });
+    const huge = await fx.callback({ appId: app.id, method: 'POST', urlTemplate: receiver.url('/huge'), bodyTemplate: '{{note}}'.repeat(80), headers: [{ name: 'Content-Type', value: 'text/plain' }] });
+    await fx.callback({ appId: app.id, urlTemplate: receiver.url('/small?e={{event_name}}') });
+    // A 15,000-character param, 80 times: 1.2 M characters, rendered no further than the limit + 1.
+    const { recordEvent } = await t.admin.ok(RecordEventDocument, { input: { appId: app.id, name: 'install', params: { note: 'n'.repeat(15_000) } } });
+    const big = recordEvent.deliveries.find((d) => d.callback.id === huge.id)!;
+    const small = recordEvent.deliveries.find((d) => d.callback.id !== huge.id)!;
+    const done = await settled(big.id);
+    expect(done).toMatchObject({ status: 'FAILED', attempts: 1, lastStatusCode: null, lastError: `the rendered body exceeds ${RENDERED_LIMITS.body} characters` });
+    const [stored] = await t.service.services.dataSource.query('SELECT LENGTH(body) AS n FROM delivery WHERE id = ?', [big.id]);
+    expect(Number(stored.n)).toBe(RENDERED_LIMITS.body + 1);
+    expect(await settled(small.id)).toMatchObject({ status: 'DELIVERED' });
+    expect(receiver.received.map((r) => r.url)).toEqual(['/small?e=install']);
   });
 
   it('still sends the queued deliveries of a deleted callback, signed with its secret', async () => {

@@ -4,6 +4,7 @@ import { createMacroLookup } from '../../../src/macros/macro-resolution';
 import {
   compileCallbackTemplates,
   jsonBodyProblem,
+  RENDERED_LIMITS,
   renderPostback,
   validateHeaders,
   type CallbackTemplates,
@@ -168,6 +169,20 @@ describe('renderPostback', () => {
       body: '{"event":"purchase","v":"a&b \\"c\\"\\r\\n"}',
     });
     expect(JSON.parse(out.body!)).toEqual({ event: 'purchase', v: 'a&b "c"\r\n' });
+  });
+
+  it('stops rendering a body, URL or header value just past its limit, however far macros would expand it', () => {
+    const compiled = compileCallbackTemplates({
+      method: HttpMethod.POST,
+      urlTemplate: `https://p.test/pb?v=${'{{v}}'.repeat(100)}`,
+      bodyTemplate: `{"v":"${'{{v}}'.repeat(200)}"}`,
+      headers: [{ name: 'X-Big', value: '{{v}}'.repeat(10) }],
+    });
+    const value = 'x'.repeat(16_000); // a 16 KB param, as large as an event may carry
+    const out = renderPostback(compiled, () => value);
+    expect(out.body).toHaveLength(RENDERED_LIMITS.body + 1); // 3.2 MB unbounded
+    expect(out.url).toHaveLength(RENDERED_LIMITS.urlStored + 1);
+    expect(out.headers[0]?.value).toHaveLength(RENDERED_LIMITS.headerValue + 1);
   });
 
   it('keeps configured header names as given and adds no second Content-Type', () => {

@@ -174,6 +174,18 @@ describe('renderTemplate', () => {
     expect(calls).toEqual(['b']);
   });
 
+  it('stops once longer than maxLength, returning maxLength + 1 characters', () => {
+    const calls: string[] = [];
+    const big = (name: string) => {
+      calls.push(name);
+      return 'v'.repeat(10);
+    };
+    const out = renderTemplate(parseTemplate('{{a}}{{a}}{{a}}{{a}}{{a}}'), big, 'raw', 25);
+    expect(out).toBe('v'.repeat(26));
+    expect(calls).toHaveLength(3); // the rest is never looked up
+    expect(renderTemplate(parseTemplate('{{a}}{{a}}'), big, 'raw', 20)).toBe('v'.repeat(20)); // exactly at the limit: whole
+  });
+
   it('leaves literal text unencoded', () => {
     expect(renderTemplate(parseTemplate('https://h.test/p?q=1&r={{c}}#f'), lookup, 'url')).toBe(
       'https://h.test/p?q=1&r=x%20y#f',
