@@ -24,7 +24,7 @@ export class RecordEventInput implements EventInput {
   @Field(() => String, { nullable: true, description: 'ISO 3166-1 alpha-2, any case' }) country?: string | null;
   @Field(() => Platform, { nullable: true, description: "defaults to the app's platform" }) platform?: Platform | null;
   @Field(() => String, { nullable: true }) campaignId?: string | null;
-  @Field(() => String, { nullable: true, description: 'slug of the network the user is attributed to' }) network?: string | null;
+  @Field(() => String, { nullable: true, description: 'slug of the network the user is attributed to; matched to configured slugs ignoring case and surrounding spaces' }) network?: string | null;
   @Field(() => Float, { nullable: true }) revenue?: number | null;
   @Field(() => String, { nullable: true, description: 'ISO 4217, any case' }) currency?: string | null;
   @Field(() => Boolean, { nullable: true, description: 'true: device identifiers are left out of postbacks to partners' }) limitAdTracking?: boolean | null;

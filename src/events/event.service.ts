@@ -248,7 +248,8 @@ function buildEvent(valid: ValidEvent, routing: AppRouting, networkIds: Map<stri
     country: valid.country,
     platform: valid.platform ?? routing.app.platform,
     campaignId: valid.campaignId,
-    networkId: valid.networkSlug !== null ? (networkIds.get(valid.networkSlug) ?? null) : null,
+    // Configured slugs are lowercase; SDKs and MMP exports often capitalise them ("Facebook").
+    networkId: valid.networkSlug !== null ? (networkIds.get(valid.networkSlug.toLowerCase()) ?? null) : null,
     networkSlug: valid.networkSlug,
     revenue: valid.revenue,
     currency: valid.currency,

@@ -119,6 +119,16 @@ describe.each(testDatabases())('recording events on %s', (kind) => {
       expect(unknownSlug.recordEvent.deliveries.map((d) => d.callback.id).sort()).toEqual([every.id, anyToMine.id].sort());
       expect([disabled.id, deleted.id].some((id) => unknownSlug.recordEvent.deliveries.some((d) => d.callback.id === id))).toBe(false);
     });
+
+    it('attributes a slug sent in another case or with spaces to the configured network, keeping it as sent', async () => {
+      const app = await fx.app();
+      const network = await fx.network();
+      const attributed = await fx.callback({ appId: app.id, networkId: network.id, attributedOnly: true });
+      const sent = ` ${network.slug.toUpperCase()}`;
+      const { recordEvent } = await t.admin.ok(RecordEventDocument, { input: { appId: app.id, name: 'install', network: sent } });
+      expect(recordEvent.event).toMatchObject({ networkSlug: network.slug.toUpperCase(), network: { id: network.id } });
+      expect(recordEvent.deliveries.map((d) => d.callback.id)).toEqual([attributed.id]);
+    });
   });
 
   describe('idempotency', () => {
