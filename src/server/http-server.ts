@@ -113,6 +113,21 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
     },
     wsServer,
   );
+  // graphql-ws reports every socket error with console.error, past our logger, and then closes
+  // with 1011. The usual one is a client's message over maxPayload, which ws has already
+  // answered with 1009 (message too big): a client error, logged here as a warning. This
+  // listener runs right after graphql-ws's and takes the place of its error handler.
+  wsServer.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.once('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        logger.warn({ code: error.code }, `WebSocket message over ${MAX_BODY_BYTES} bytes; closed with 1009`);
+        return;
+      }
+      logger.error({ err: error }, 'WebSocket socket error');
+      socket.close(1011, 'Internal server error');
+    });
+  });
 
   const closeSocketsOfKey = (keyId: string) => {
     for (const socket of openSockets.get(keyId) ?? []) socket.close(4403, 'Forbidden: API key revoked');
