@@ -25,6 +25,8 @@ export class AppService {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly onChange: (appId: string) => void = () => undefined,
+    /** Keys bound to a deleted app, revoked in its transaction: announced after the commit. */
+    private readonly onKeysRevoked: (keyIds: string[]) => void = () => undefined,
   ) {}
 
   list(): Promise<App[]> {
@@ -66,12 +68,14 @@ export class AppService {
   async delete(id: string): Promise<boolean> {
     await this.getById(id);
     const now = this.clock.now();
-    await withTransaction(this.dataSource, async (manager: EntityManager) => {
+    const revoked = await withTransaction(this.dataSource, async (manager: EntityManager) => {
       await manager.getRepository(Callback).update({ appId: id, deletedAt: IsNull() }, { deletedAt: now, enabled: false });
       await manager.getRepository(Macro).delete({ appId: id });
-      await ApiKeyService.revokeBoundKeys(manager, { appId: id }, now);
+      const keyIds = await ApiKeyService.revokeBoundKeys(manager, { appId: id }, now);
       await manager.getRepository(App).update({ id }, { deletedAt: now, isLive: null });
+      return keyIds;
     });
+    this.onKeysRevoked(revoked);
     this.onChange(id);
     return true;
   }

@@ -120,9 +120,16 @@ export class ApiKeyService {
     const key = await repo.findOneBy({ id });
     if (!key) throw new NotFoundError('API key', id);
     if (!key.revokedAt) await serialized(this.dataSource, () => repo.update({ id, revokedAt: IsNull() }, { revokedAt: this.clock.now() }));
-    this.forget(id);
-    this.onRevoked(id);
+    this.announceRevoked([id]);
     return true;
+  }
+
+  /** After a revocation committed: this process forgets the keys at once, and every process closes their WebSockets. */
+  announceRevoked(keyIds: readonly string[]): void {
+    for (const id of keyIds) {
+      this.forget(id);
+      this.onRevoked(id);
+    }
   }
 
   /** Drops cached lookups of this key (after revocation here or, through pub/sub, elsewhere). */
@@ -130,9 +137,15 @@ export class ApiKeyService {
     for (const [hash, cached] of this.cache) if (cached.keyId === keyId) this.cache.delete(hash);
   }
 
-  /** Revokes every key bound to a deleted app or network, inside the caller's transaction. */
-  static async revokeBoundKeys(manager: DataSource['manager'], where: { appId?: string; networkId?: string }, now: Date): Promise<void> {
-    await manager.getRepository(ApiKey).update({ ...where, revokedAt: IsNull() }, { revokedAt: now });
+  /**
+   * Revokes every key bound to a deleted app or network, inside the caller's transaction, and
+   * returns their ids: the caller passes them to announceRevoked once the transaction committed.
+   */
+  static async revokeBoundKeys(manager: DataSource['manager'], where: { appId?: string; networkId?: string }, now: Date): Promise<string[]> {
+    const repo = manager.getRepository(ApiKey);
+    const keys = await repo.find({ select: { id: true }, where: { ...where, revokedAt: IsNull() } });
+    if (keys.length > 0) await repo.update({ ...where, revokedAt: IsNull() }, { revokedAt: now });
+    return keys.map((k) => k.id);
   }
 }
 

@@ -21,6 +21,8 @@ export class NetworkService {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly onChange: () => void = () => undefined,
+    /** Keys bound to a deleted network, revoked in its transaction: announced after the commit. */
+    private readonly onKeysRevoked: (keyIds: string[]) => void = () => undefined,
   ) {}
 
   list(): Promise<Network[]> {
@@ -59,11 +61,13 @@ export class NetworkService {
   async delete(id: string): Promise<boolean> {
     await this.getById(id);
     const now = this.clock.now();
-    await withTransaction(this.dataSource, async (manager: EntityManager) => {
+    const revoked = await withTransaction(this.dataSource, async (manager: EntityManager) => {
       await manager.getRepository(Callback).update({ networkId: id, deletedAt: IsNull() }, { deletedAt: now, enabled: false });
-      await ApiKeyService.revokeBoundKeys(manager, { networkId: id }, now);
+      const keyIds = await ApiKeyService.revokeBoundKeys(manager, { networkId: id }, now);
       await manager.getRepository(Network).update({ id }, { deletedAt: now, isLive: null });
+      return keyIds;
     });
+    this.onKeysRevoked(revoked);
     this.onChange();
     return true;
   }

@@ -123,13 +123,23 @@ describe.each(testDatabases())('deliveryUpdated on %s (API only, no dispatcher)'
     expect((await subscribe(null, UPDATES).closed).code).toBe(4401);
   });
 
-  it('closes the sockets of keys revoked with their network, at the next key sweep', async () => {
+  it.each(['network', 'app'] as const)('revokes the keys of a deleted %s at once: sockets closed, HTTP refused', async (owner) => {
     const network = await fx.network();
-    const sub = subscribe<Update>(await fx.partnerKey(network.id), UPDATES);
+    const app = await fx.app();
+    const secret = owner === 'network' ? await fx.partnerKey(network.id) : await fx.sdkKey(app.id);
+    const sub = subscribe<Update>(secret, owner === 'network' ? UPDATES : STATUS_ONLY);
     await new Promise((r) => setTimeout(r, 300));
-    await t.admin.ok(`mutation($id: ID!) { deleteNetwork(id: $id) }`, { id: network.id });
-    const closed = await Promise.race([sub.closed, new Promise<null>((r) => setTimeout(() => r(null), 12_000))]);
+    // Used once over HTTP, so the key sits in this process's key cache.
+    expect((await t.anonymous.as(secret).request(`query { deliveries(first: 1) { edges { cursor } } }`)).errors).toBeUndefined();
+    const deletedAt = Date.now();
+    if (owner === 'network') await t.admin.ok(`mutation($id: ID!) { deleteNetwork(id: $id) }`, { id: network.id });
+    else await t.admin.ok(`mutation($id: ID!) { deleteApp(id: $id) }`, { id: app.id });
+    const refused = await t.anonymous.as(secret).request(`query { deliveries(first: 1) { edges { cursor } } }`);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    // Well before the 5 s key sweep that catches revocations this process was not told of.
+    const closed = await Promise.race([sub.closed, new Promise<null>((r) => setTimeout(() => r(null), 2_000))]);
     expect(closed?.code).toBe(4403);
+    expect(Date.now() - deletedAt).toBeLessThan(2_000);
     expect((await subscribe('pb_partner_not-a-key', UPDATES).closed).code).toBe(4403);
   });
 });
