@@ -15,6 +15,8 @@ export const EVENT_LIMITS = {
   networkSlugLength: 64,
   /** `params` serialised as JSON, in UTF-8 bytes. */
   paramsBytes: 16 * 1024,
+  /** Objects and arrays inside `params`, counting `params` itself as level 1. */
+  paramsDepth: 32,
   /** Device clocks drift; an event stamped further ahead than this is a bug on the sender's side. */
   futureSkewMs: 24 * 60 * 60 * 1000,
   batchSize: 500,
@@ -68,6 +70,12 @@ export interface ValidEvent {
 
 // C0 controls and DEL: they have no business in names or identifiers and break logs and CSV exports.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+/**
+ * A UTF-16 surrogate without its pair (JSON allows `"\ud800"`): no UTF-8 encoding exists, so
+ * the database would store U+FFFD instead and an eventId would no longer find itself.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const NOT_UNICODE = 'must be valid Unicode text (it holds a lone UTF-16 surrogate)';
 
 /**
  * Validates one input, adding every problem to `problems` under `field` (e.g. `input` or
@@ -83,6 +91,7 @@ export function validateEventInput(input: EventInput, field: string, now: Date, 
   if (name.length === 0) problems.add(at('name'), 'must not be empty');
   else if (name.length > EVENT_LIMITS.nameLength) problems.add(at('name'), `must be at most ${EVENT_LIMITS.nameLength} characters`);
   else if (CONTROL_CHARACTERS.test(name)) problems.add(at('name'), 'must not contain control characters');
+  else if (LONE_SURROGATE.test(name)) problems.add(at('name'), NOT_UNICODE);
 
   // Trimmed: MySQL's collations ignore trailing spaces in unique keys, so "order-1" and
   // "order-1 " would be one key there and two on SQLite. Trimming makes them one key everywhere.
@@ -92,6 +101,7 @@ export function validateEventInput(input: EventInput, field: string, now: Date, 
     if (eventId.length === 0) problems.add(at('eventId'), 'must not be empty (leave it out to record without idempotency)');
     else if (eventId.length > EVENT_LIMITS.eventIdLength) problems.add(at('eventId'), `must be at most ${EVENT_LIMITS.eventIdLength} characters`);
     else if (CONTROL_CHARACTERS.test(eventId)) problems.add(at('eventId'), 'must not contain control characters');
+    else if (LONE_SURROGATE.test(eventId)) problems.add(at('eventId'), NOT_UNICODE);
   }
 
   let occurredAt: Date | null = null;
@@ -140,6 +150,9 @@ export function validateEventInput(input: EventInput, field: string, now: Date, 
     params = input.params;
     if (typeof params !== 'object' || Array.isArray(params)) {
       problems.add(at('params'), 'must be a JSON object');
+    } else if (jsonDepth(params, EVENT_LIMITS.paramsDepth) > EVENT_LIMITS.paramsDepth) {
+      // Checked first: JSON.stringify recurses, and thousands of levels overflow the stack.
+      problems.add(at('params'), `nests deeper than ${EVENT_LIMITS.paramsDepth} levels`);
     } else {
       const bytes = Buffer.byteLength(JSON.stringify(params), 'utf8');
       if (bytes > EVENT_LIMITS.paramsBytes) {
@@ -174,5 +187,20 @@ function optionalText(problems: ProblemList, field: string, value: string | null
   if (trimmed === '') return null;
   if (trimmed.length > maxLength) problems.add(field, `must be at most ${maxLength} characters`);
   else if (CONTROL_CHARACTERS.test(trimmed)) problems.add(field, 'must not contain control characters');
+  else if (LONE_SURROGATE.test(trimmed)) problems.add(field, NOT_UNICODE);
   return trimmed;
+}
+
+/** How deep objects and arrays nest in `value` (a scalar is 0), counted without recursion and no further than `limit` + 1. */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop() as { value: unknown; depth: number };
+    if (current === null || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return deepest;
 }

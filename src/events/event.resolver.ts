@@ -28,7 +28,7 @@ export class RecordEventInput implements EventInput {
   @Field(() => Float, { nullable: true }) revenue?: number | null;
   @Field(() => String, { nullable: true, description: 'ISO 4217, any case' }) currency?: string | null;
   @Field(() => Boolean, { nullable: true, description: 'true: device identifiers are left out of postbacks to partners' }) limitAdTracking?: boolean | null;
-  @Field(() => JSONObjectScalar, { nullable: true, description: 'at most 16 KB as JSON' }) params?: Record<string, unknown> | null;
+  @Field(() => JSONObjectScalar, { nullable: true, description: 'at most 16 KB as JSON, nested at most 32 levels deep' }) params?: Record<string, unknown> | null;
 }
 
 @ObjectType('RecordEventResult')

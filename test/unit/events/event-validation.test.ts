@@ -11,6 +11,13 @@ function check(overrides: Partial<EventInput>) {
   return { event, problems: problems.problems };
 }
 
+/** `{ a: { a: … } }`: an object holding `levels` more objects inside it. */
+function nested(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let i = 0; i < levels; i++) value = { a: value };
+  return value;
+}
+
 describe('validateEventInput', () => {
   it('accepts a minimal event and leaves optional fields null', () => {
     const { event, problems } = check({});
@@ -61,6 +68,11 @@ describe('validateEventInput', () => {
     ['params over 16 KB', { params: { v: 'x'.repeat(16 * 1024) } }, 'input.params', /16 KB/],
     ['params of multi-byte characters over 16 KB in bytes', { params: { v: 'é'.repeat(8200) } }, 'input.params', /bytes/],
     ['params an array', { params: [1] as unknown as Record<string, unknown> }, 'input.params', /object/],
+    ['params nested 33 levels', { params: nested(32) }, 'input.params', /deeper than 32/],
+    ['params nested 100,000 levels (JSON.stringify would overflow the stack)', { params: nested(100_000) }, 'input.params', /deeper than 32/],
+    ['eventId with a lone surrogate', { eventId: 'order-\ud800' }, 'input.eventId', /lone UTF-16 surrogate/],
+    ['name with a lone low surrogate', { name: '\udc00x' }, 'input.name', /lone UTF-16 surrogate/],
+    ['campaignId with a lone surrogate', { campaignId: 'c\udbff' }, 'input.campaignId', /lone UTF-16 surrogate/],
   ])('rejects %s', (_label, overrides, field, reason) => {
     const { problems } = check(overrides);
     expect(problems.map((p) => p.field)).toEqual([field]);
@@ -73,6 +85,8 @@ describe('validateEventInput', () => {
       params: { v: 'x'.repeat(16 * 1024 - 8) }, revenue: -12.5, currency: 'JPY', country: 'gb',
     });
     expect(problems).toEqual([]);
+    expect(check({ params: nested(31) }).problems).toEqual([]); // 32 levels with the outer object
+    expect(check({ eventId: 'order-🧩', name: 'kauf 🛒' }).problems).toEqual([]); // surrogate pairs are fine
   });
 
   it('reports every problem of an input at once, under the given field prefix', () => {
