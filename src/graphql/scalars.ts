@@ -30,9 +30,15 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
     return date.toISOString();
   },
   parseValue: parseDateTime,
+  // Errors carry the literal's node: graphql-js reports a GraphQLError from here as it is, and
+  // format-error.ts names the field from the node's position.
   parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string');
-    return parseDateTime(ast.value);
+    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string', { nodes: ast });
+    try {
+      return parseDateTime(ast.value);
+    } catch (error) {
+      throw new GraphQLError((error as Error).message, { nodes: ast });
+    }
   },
 });
 

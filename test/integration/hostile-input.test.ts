@@ -109,6 +109,38 @@ describe.each(testDatabases())('hostile input on %s', (kind) => {
     }
   });
 
+  it('refuses params nested thousands of levels deep, and a lone surrogate that would break idempotency', async () => {
+    const app = await fx.app();
+    // 20,000 levels in 80 KB of JSON: enough to overflow a recursive JSON.stringify.
+    const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+    const query = 'mutation($input: RecordEventInput!) { recordEvent(input: $input) { event { id } } }';
+    const answer = await post(`{"query":${JSON.stringify(query)},"variables":{"input":{"appId":"${app.id}","name":"x","params":${deep}}}}`);
+    const body = (await answer.json()) as { errors: { extensions: Record<string, unknown>; message: string }[] };
+    expect(body.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.params' });
+    expect(body.errors[0]?.message).toMatch(/deeper than 32/);
+
+    // "\ud800" is valid JSON but no UTF-8 text: stored, it would turn into U+FFFD.
+    const surrogate = await post(`{"query":${JSON.stringify(query)},"variables":{"input":{"appId":"${app.id}","name":"x","eventId":"order-\\ud800"}}}`);
+    const refused = (await surrogate.json()) as { errors: { extensions: Record<string, unknown> }[] };
+    expect(refused.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.eventId' });
+  });
+
+  it('names the field of a bad value written into the document itself', async () => {
+    const app = await fx.app();
+    const cases: [string, string][] = [
+      [`mutation { recordEvent(input: { appId: "${app.id}", name: "x", occurredAt: "2026-02-30T00:00:00Z" }) { duplicate } }`, 'input.occurredAt'],
+      [`mutation { recordEvent(input: { appId: "${app.id}", name: "x", revenue: "a lot" }) { duplicate } }`, 'input.revenue'],
+      [`mutation { recordEvent(input: { appId: "${app.id}", name: "x", colour: "red" }) { duplicate } }`, 'input.colour'],
+      [`mutation { recordEvent(input: { appId: "${app.id}" }) { duplicate } }`, 'input.name'],
+      [`mutation { recordEvents(inputs: [{ appId: "${app.id}", name: "a" }, { appId: "${app.id}", name: 7 }]) { duplicate } }`, 'inputs.1.name'],
+      [`{ deliveries(first: 99999999999) { edges { cursor } } }`, 'first'],
+    ];
+    for (const [query, field] of cases) {
+      const answer = await t.admin.request(query);
+      expect([query, answer.errors?.[0]?.extensions]).toEqual([query, expect.objectContaining({ code: 'BAD_USER_INPUT', field })]);
+    }
+  });
+
   it('never parses event values as templates, and keeps CR/LF out of header values', async () => {
     const app = await fx.app();
     await t.admin.ok(CreateMacroDocument, { input: { appId: app.id, name: 'note', source: 'PARAM', path: 'note' } });
