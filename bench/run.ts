@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuPerUnit, findDatabaseServerPid, probeCpu } from './lib/cpu';
-import { createBenchDb, type BenchDb } from './lib/database';
+import { createBenchDb, describeMysqlServer, type BenchDb } from './lib/database';
 import { ask, monotonicMs, waitFor } from './lib/ipc';
 import { closedLoop, mergeRounds, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
 import { OptionsError, parseBenchArgs, USAGE, type BenchDatabase, type BenchOptions } from './lib/options';
@@ -485,6 +485,7 @@ async function main(): Promise<void> {
   try {
     for (const [index, kind] of options.databases.entries()) {
       const out: DatabaseResults = { kind, peakRssBytes: 0 };
+      if (kind === 'mysql') out.server = await describeMysqlServer(options.mysqlUrl);
       results.push(out);
       if (options.phases.includes('ingest') || options.phases.includes('batch')) await ingestPhases(ctx, kind, out);
       await dispatchAndPipelinePhases(ctx, kind, out, options.soak && index === 0);

@@ -65,3 +65,24 @@ export async function createBenchDb(kind: BenchDatabase, mysqlUrl: string, label
     },
   };
 }
+
+/**
+ * The MySQL server's version and the InnoDB settings that decide how long it sustains a write
+ * rate: a redo log the size of a few seconds of writes makes every commit wait on page
+ * flushing once it fills (see BENCHMARKS.md, the soak).
+ */
+export async function describeMysqlServer(mysqlUrl: string): Promise<string> {
+  const mysql = await import('mysql2/promise');
+  const base = new URL(mysqlUrl);
+  const connection = await mysql.createConnection({ host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username || 'root'), password: decodeURIComponent(base.password) });
+  try {
+    const [rows] = await connection.query(
+      'SELECT @@version AS version, @@innodb_buffer_pool_size AS pool, @@innodb_log_file_size AS log, @@innodb_flush_log_at_trx_commit AS flush, @@innodb_io_capacity AS io',
+    );
+    const r = (rows as Record<string, string | number>[])[0] ?? {};
+    const mib = (v: unknown) => `${Math.round(Number(v) / 2 ** 20)} MiB`;
+    return `${String(r.version)}, innodb_buffer_pool_size ${mib(r.pool)}, innodb_log_file_size ${mib(r.log)}, innodb_flush_log_at_trx_commit ${String(r.flush)}, innodb_io_capacity ${String(r.io)}`;
+  } finally {
+    await connection.end();
+  }
+}

@@ -74,6 +74,8 @@ export interface DatabaseResults {
   soak?: SoakResult;
   /** The highest VmHWM of any service process of this database's run. */
   peakRssBytes: number;
+  /** The database server's version and the settings that decide write throughput (MySQL). */
+  server?: string;
 }
 
 export const RESULTS_START = '<!-- bench:results:start -->';
@@ -171,7 +173,8 @@ export function renderDatabase(r: DatabaseResults, options: Pick<BenchOptions, '
     if (s.heapMaxByMinute?.length) details.push(`- soak V8 heap in use, highest per minute (MB): ${s.heapMaxByMinute.map((b) => fmt(b / 2 ** 20)).join(', ')}.`);
   }
   const note = targetsApply ? '' : '\n(The targets are set for MySQL; SQLite is shown for comparison.)\n';
-  return `### ${title}\n\n${rows.join('\n')}\n${note}\n${details.join('\n')}\n`;
+  const server = r.server ? `Server: ${r.server}.\n\n` : '';
+  return `### ${title}\n\n${server}${rows.join('\n')}\n${note}\n${details.join('\n')}\n`;
 }
 
 export function renderReport(results: DatabaseResults[], meta: { startedAt: Date; finishedAt: Date; options: BenchOptions; machine: string; defaultSender?: string }): string {
