@@ -67,6 +67,8 @@ describe('bench report', () => {
     const sqlite = renderDatabase({ ...results, kind: 'sqlite' }, options, 'got');
     expect(sqlite).not.toContain('✅');
     expect(sqlite).toContain('targets are set for MySQL');
+    expect(mysql).not.toContain('Server:');
+    expect(renderDatabase({ ...results, server: '10.11.19-MariaDB, innodb_log_file_size 96 MiB' }, options, 'got')).toContain('### MySQL (MariaDB)\n\nServer: 10.11.19-MariaDB, innodb_log_file_size 96 MiB.\n\n| measure');
   });
 });
 
