@@ -92,6 +92,7 @@ export function createServices(deps: {
         if (fresh > 0) metrics.eventsRecorded.inc({ duplicate: 'false' }, fresh);
         if (duplicates > 0) metrics.eventsRecorded.inc({ duplicate: 'true' }, duplicates);
       },
+      writesSplit: () => metrics.eventWritesSplit.inc(),
     }),
     deliveries: new DeliveryService(deps.dataSource),
     pubsub,

@@ -20,11 +20,21 @@ export interface GroupCommitOptions<T> {
   maxWeight: number;
   /** An item's share of maxWeight (default 1). */
   weight?: (item: T) => number;
+  /**
+   * Keys no two items of one flush may share (an event's idempotency key): a later item with
+   * a key already in the flush waits for the next one. Otherwise the shared transaction would
+   * fail on the unique key, and every item in it would be flushed again one by one: under
+   * load, when clients time out and resend, exactly when that costs most.
+   */
+  keys?: (item: T) => readonly string[];
+  /** A flush of several items failed and they are flushed again one by one (for metrics and logs). */
+  onSplit?: (items: number, error: unknown) => void;
 }
 
 interface Waiting<T, R> {
   item: T;
   weight: number;
+  keys: readonly string[];
   resolve: (result: R) => void;
   reject: (error: unknown) => void;
 }
@@ -52,7 +62,7 @@ export class GroupCommit<T, R> {
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ item, weight: this.options.weight?.(item) ?? 1, resolve, reject });
+      this.waiting.push({ item, weight: this.options.weight?.(item) ?? 1, keys: this.options.keys?.(item) ?? [], resolve, reject });
       if (!this.scheduled && this.running < this.options.maxConcurrent) {
         this.scheduled = true;
         setImmediate(() => {
@@ -83,6 +93,7 @@ export class GroupCommit<T, R> {
         (batch[0] as Waiting<T, R>).reject(error);
         return;
       }
+      this.options.onSplit?.(batch.length, error);
     }
     // Together they failed: each on its own, in the order they came, so only the culprits fail.
     for (const waiting of batch) {
@@ -95,17 +106,29 @@ export class GroupCommit<T, R> {
   }
 }
 
-/** Takes from the front of `queue` the first items whose weights fit in maxWeight (always at least one). */
-export function takeBatch<W extends { weight: number }>(queue: W[], maxWeight: number): W[] {
+/**
+ * Takes from the front of `queue`, in order, the items whose weights fit in maxWeight (always
+ * at least one). An item sharing a key with one already taken stays in the queue, in its
+ * place, for the next batch; the items after it may still be taken.
+ */
+export function takeBatch<W extends { weight: number; keys?: readonly string[] }>(queue: W[], maxWeight: number): W[] {
+  const taken: W[] = [];
+  const left: W[] = [];
+  const keys = new Set<string>();
   let weight = 0;
-  let count = 0;
-  while (count < queue.length) {
-    const next = (queue[count] as W).weight;
-    if (count > 0 && weight + next > maxWeight) break;
-    weight += next;
-    count++;
+  let full = false;
+  for (const item of queue) {
+    if (!full && taken.length > 0 && weight + item.weight > maxWeight) full = true;
+    if (full || (item.keys?.some((k) => keys.has(k)) ?? false)) {
+      left.push(item);
+      continue;
+    }
+    for (const k of item.keys ?? []) keys.add(k);
+    weight += item.weight;
+    taken.push(item);
   }
-  return queue.splice(0, count);
+  queue.splice(0, queue.length, ...left);
+  return taken;
 }
 
 function settle<T, R>(batch: Waiting<T, R>[], results: R[]): void {

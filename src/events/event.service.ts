@@ -66,7 +66,7 @@ export class EventService {
    * all stored or none (a shared transaction that fails is retried per call), and each call
    * announces its deliveries only once its rows have committed.
    */
-  private readonly writer: GroupCommit<NewPlan[], void>;
+  private readonly writer: GroupCommit<NewPlan[], WriteOutcome>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -74,19 +74,47 @@ export class EventService {
     private readonly routing: RoutingCache,
     private readonly hub: DeliveryHub,
     private readonly logger: Logger,
-    private readonly observer: { recorded(fresh: number, duplicates: number): void } = { recorded: () => undefined },
+    private readonly observer: { recorded(fresh: number, duplicates: number): void; writesSplit?(calls: number): void } = { recorded: () => undefined },
   ) {
-    this.writer = new GroupCommit<NewPlan[], void>(
+    this.writer = new GroupCommit<NewPlan[], WriteOutcome>(
       async (calls) => {
-        const plans = calls.flat();
-        await runTransactionScript(this.dataSource, [
-          ...insertStatements(this.dataSource, Event, plans.map((p) => p.event)),
-          ...insertStatements(this.dataSource, Delivery, plans.flatMap((p) => p.deliveries)),
-        ]);
-        return calls.map(() => undefined);
+        try {
+          await this.write(calls.flat());
+          return calls.map(() => 'written');
+        } catch (error) {
+          if (!isUniqueViolation(error) || calls.length === 1) throw error;
+          // Usually a client's resend of an event stored since it was planned. Rather than
+          // writing every call of this transaction again one by one, find the calls whose
+          // keys are stored now and write the others together; the clashing calls take their
+          // own duplicate path. Anything else fails the group, which then goes call by call.
+          const stored = await this.findRecorded(calls.flat().map((p) => p.event));
+          const clashing = calls.map((plans) => plans.some((p) => stored.has(idempotencyKey(p.event) ?? '')));
+          if (!clashing.includes(true)) throw error;
+          const rest = calls.filter((_, i) => !clashing[i]);
+          if (rest.length > 0) await this.write(rest.flat());
+          return clashing.map((clash): WriteOutcome => (clash ? 'already-recorded' : 'written'));
+        }
       },
-      { maxConcurrent: isMysql(dataSource) ? MYSQL_CONCURRENT_WRITES : 1, maxWeight: GROUP_COMMIT_EVENTS, weight: (plans) => plans.length },
+      {
+        maxConcurrent: isMysql(dataSource) ? MYSQL_CONCURRENT_WRITES : 1,
+        maxWeight: GROUP_COMMIT_EVENTS,
+        weight: (plans) => plans.length,
+        // A resent event (the client timed out while its first call waited here) goes in the next flush, and finds the first there.
+        keys: (plans) => plans.flatMap((p) => idempotencyKey(p.event) ?? []),
+        onSplit: (calls, error) => {
+          this.observer.writesSplit?.(calls);
+          this.logger.warn({ calls, err: error }, 'a shared event transaction failed; writing its calls one by one');
+        },
+      },
     );
+  }
+
+  /** New events and their deliveries, in one transaction. */
+  private async write(plans: NewPlan[]): Promise<void> {
+    await runTransactionScript(this.dataSource, [
+      ...insertStatements(this.dataSource, Event, plans.map((p) => p.event)),
+      ...insertStatements(this.dataSource, Delivery, plans.flatMap((p) => p.deliveries)),
+    ]);
   }
 
   findById(id: string): Promise<Event | null> {
@@ -121,8 +149,9 @@ export class EventService {
     for (let round = 1; ; round++) {
       const plans = this.plan(events, routings, networkIds, known, now);
       const fresh = plans.flatMap((p) => (p.kind === 'new' ? [p] : []));
+      let outcome: WriteOutcome = 'written';
       try {
-        if (fresh.length > 0) await this.writer.submit(fresh);
+        if (fresh.length > 0) outcome = await this.writer.submit(fresh);
       } catch (error) {
         // Someone else stored one of these (app, eventId) keys first: theirs is the event.
         if (isUniqueViolation(error) && round < DUPLICATE_RACE_ROUNDS) {
@@ -130,6 +159,13 @@ export class EventService {
           continue;
         }
         throw error;
+      }
+      if (outcome === 'already-recorded') {
+        if (round < DUPLICATE_RACE_ROUNDS) {
+          known = await this.findRecorded(events);
+          continue;
+        }
+        throw new Error(`events of this call were stored by others ${DUPLICATE_RACE_ROUNDS} times in a row while it was being written`);
       }
       const queued = fresh.flatMap((p) => p.deliveries);
       this.announce(queued);
@@ -185,7 +221,7 @@ export class EventService {
   }
 
   /** Events already stored under the batch's idempotency keys. */
-  private async findRecorded(events: ValidEvent[]): Promise<Map<string, Event>> {
+  private async findRecorded(events: readonly Pick<ValidEvent, 'appId' | 'eventId'>[]): Promise<Map<string, Event>> {
     const idsByApp = new Map<string, string[]>();
     for (const e of events) if (e.eventId !== null) idsByApp.set(e.appId, [...(idsByApp.get(e.appId) ?? []), e.eventId]);
     const found = new Map<string, Event>();
@@ -230,7 +266,10 @@ export class EventService {
   }
 }
 
-function idempotencyKey(e: ValidEvent): string | null {
+/** What became of one call's new events in a shared transaction. */
+type WriteOutcome = 'written' | 'already-recorded';
+
+function idempotencyKey(e: Pick<ValidEvent, 'appId' | 'eventId'>): string | null {
   return e.eventId === null ? null : `${e.appId}\u0000${e.eventId}`;
 }
 

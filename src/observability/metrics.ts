@@ -26,6 +26,11 @@ export class ServiceMetrics {
     labelNames: ['duplicate'] as const,
     registers: [this.registry],
   });
+  readonly eventWritesSplit = new Counter({
+    name: 'postbacks_event_writes_split_total',
+    help: 'Shared event transactions (group commit) that failed and were written again call by call; steadily rising means a bad input or database trouble',
+    registers: [this.registry],
+  });
   readonly deliveriesQueued = new Counter({
     name: 'postbacks_deliveries_queued_total',
     help: 'Deliveries queued (one per matching callback of a recorded event, and one per redeliver)',

@@ -35,6 +35,19 @@ describe('takeBatch', () => {
   it('takes nothing from an empty queue', () => {
     expect(takeBatch([], 5)).toEqual([]);
   });
+
+  it('leaves an item whose key is already taken in its place for the next batch, and takes the ones after it', () => {
+    const queue = [
+      { i: 0, weight: 1, keys: ['a', 'b'] },
+      { i: 1, weight: 1, keys: ['b'] },
+      { i: 2, weight: 1, keys: ['c'] },
+      { i: 3, weight: 1, keys: [] },
+      { i: 4, weight: 1, keys: ['a'] },
+    ];
+    expect(takeBatch(queue, 10).map((w) => w.i)).toEqual([0, 2, 3]);
+    expect(queue.map((w) => w.i)).toEqual([1, 4]);
+    expect(takeBatch(queue, 10).map((w) => w.i)).toEqual([1, 4]);
+  });
 });
 
 describe('GroupCommit', () => {
@@ -47,6 +60,19 @@ describe('GroupCommit', () => {
     expect(calls).toHaveLength(1);
     calls[0]?.release();
     await expect(result).resolves.toBe('done:1');
+  });
+
+  it('never puts two items with a common key in one flush', async () => {
+    const { calls, flush } = controlledFlush<string>();
+    const group = new GroupCommit(flush, { maxConcurrent: 1, maxWeight: 100, keys: (item) => [item.split(':')[0] as string] });
+    const results = ['k1:first', 'k2:x', 'k1:resent', 'k3:y'].map((i) => group.submit(i));
+    await tick();
+    expect(calls.map((c) => c.items)).toEqual([['k1:first', 'k2:x', 'k3:y']]);
+    calls[0]?.release();
+    await tick();
+    expect(calls.map((c) => c.items)).toEqual([['k1:first', 'k2:x', 'k3:y'], ['k1:resent']]);
+    calls[1]?.release();
+    await expect(Promise.all(results)).resolves.toEqual(['done:k1:first', 'done:k2:x', 'done:k1:resent', 'done:k3:y']);
   });
 
   it('flushes what one turn submitted together', async () => {
