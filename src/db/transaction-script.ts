@@ -1,7 +1,7 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { isMysql } from './data-source';
 import { estimatedStatementBytes, PACKET_BUDGET_BYTES } from './packet-size';
-import { isRetriableMysqlError, MYSQL_MAX_TRIES, withTransaction } from './transactions';
+import { retryingMysqlLockConflicts, withTransaction } from './transactions';
 
 /**
  * A transaction of known statements in as few round trips as the database allows.
@@ -36,14 +36,7 @@ export async function runTransactionScript(
 ): Promise<number[] | null> {
   if (statements.length === 0) return [];
   if (!isMysql(dataSource)) return runInTransaction(dataSource, statements, commitIf);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await runScriptOnce(dataSource, statements, commitIf);
-    } catch (error) {
-      if (attempt >= MYSQL_MAX_TRIES || !isRetriableMysqlError(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
-    }
-  }
+  return retryingMysqlLockConflicts(() => runScriptOnce(dataSource, statements, commitIf));
 }
 
 /** One packet of a script: its text and parameters, and which of the script's statements it carries. */

@@ -15,7 +15,7 @@ import { isMysql } from './data-source';
  * is retried a few times, since it is written to be safe to repeat from the start.
  */
 const MYSQL_RETRIABLE_ERRNOS: ReadonlySet<number> = new Set([1213 /* deadlock */, 1205 /* lock wait timeout */]);
-export const MYSQL_MAX_TRIES = 4;
+const MYSQL_MAX_TRIES = 4;
 
 const sqliteLocks = new WeakMap<DataSource, Promise<unknown>>();
 
@@ -30,14 +30,7 @@ export async function withTransaction<T>(
   options: { isolation?: IsolationLevel } = {},
 ): Promise<T> {
   if (!isMysql(dataSource)) return serialized(dataSource, () => dataSource.transaction(work));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await (options.isolation ? dataSource.transaction(options.isolation, work) : dataSource.transaction(work));
-    } catch (error) {
-      if (attempt >= MYSQL_MAX_TRIES || !isRetriableMysqlError(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
-    }
-  }
+  return retryingMysqlLockConflicts(() => (options.isolation ? dataSource.transaction(options.isolation, work) : dataSource.transaction(work)));
 }
 
 /**
@@ -60,6 +53,14 @@ export function serialized<T>(dataSource: DataSource, fn: () => Promise<T>): Pro
  */
 export async function withStatementRetries<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
   if (!isMysql(dataSource)) return serialized(dataSource, work);
+  return retryingMysqlLockConflicts(work);
+}
+
+/**
+ * Runs MySQL work that is safe to repeat from the start (a whole transaction, or one statement
+ * outside one), again when InnoDB picked it as a deadlock victim or a lock wait timed out.
+ */
+export async function retryingMysqlLockConflicts<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
@@ -70,7 +71,7 @@ export async function withStatementRetries<T>(dataSource: DataSource, work: () =
   }
 }
 
-export function isRetriableMysqlError(error: unknown): boolean {
+function isRetriableMysqlError(error: unknown): boolean {
   const e = error as { errno?: number; driverError?: { errno?: number } };
   return MYSQL_RETRIABLE_ERRNOS.has(e?.errno ?? -1) || MYSQL_RETRIABLE_ERRNOS.has(e?.driverError?.errno ?? -1);
 }
