@@ -13,7 +13,7 @@
 // Recording. The attempt row and the summary fields are written in one transaction, and only
 // while this worker still holds the lease (WHERE leaseOwner = me AND status = 'SENDING'):
 // a worker that stalled past its lease, whose delivery was taken over, records nothing.
-import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityManager, In, type QueryRunner, SelectQueryBuilder } from 'typeorm';
 import type { Clock } from '../common/clock';
 import { DeliveryStatus } from '../common/enums';
 import { NotFoundError } from '../common/errors';
@@ -24,7 +24,7 @@ import { dbTime, isMysql, notIndexed } from '../db/data-source';
 import { insertStatements } from '../db/bulk-insert';
 import { isUniqueViolation } from '../db/errors';
 import { runTransactionScript, type ScriptStatement } from '../db/transaction-script';
-import { isRetriableMysqlError, MYSQL_MAX_TRIES, withStatementRetries, withTransaction } from '../db/transactions';
+import { retryingMysqlLockConflicts, withStatementRetries, withTransaction } from '../db/transactions';
 import { Callback } from '../callbacks/callback.entity';
 import { Delivery } from '../deliveries/delivery.entity';
 import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
@@ -143,15 +143,8 @@ export class DeliveryQueue {
    * met anything but waiting deliveries (a lease to take over, a stray due time): the general
    * path handles those.
    */
-  private async claimDueInThreeTrips(leaseOwner: string, limit: number): Promise<DueClaim | null> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.claimDueScripted(leaseOwner, limit);
-      } catch (error) {
-        if (attempt >= MYSQL_MAX_TRIES || !isRetriableMysqlError(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
-      }
-    }
+  private claimDueInThreeTrips(leaseOwner: string, limit: number): Promise<DueClaim | null> {
+    return retryingMysqlLockConflicts(() => this.claimDueScripted(leaseOwner, limit));
   }
 
   private async claimDueScripted(leaseOwner: string, limit: number): Promise<DueClaim | null> {
@@ -182,13 +175,12 @@ export class DeliveryQueue {
           `WHERE ${q('id')} IN (${ids.map(() => '?').join(', ')}) AND ${q('status')} IN (${WAITING_STATUSES.map(() => '?').join(', ')})`,
         parameters: [changes.status, changes.leaseOwner, changes.dueAt, now, ...ids, ...WAITING_STATUSES],
       };
-      const secrets = this.signingSecretsQuery(rows.map((d) => d.callbackId));
-      const [header, secretRows] = (await runner.query(`${update.sql};\n${secrets.sql}`, [...update.parameters, ...secrets.parameters])) as [{ affectedRows?: number }, { id: string; signingSecret: string | null }[]];
+      const { affected, rows: secretRows } = await updateThenSelect(runner, true, update, this.signingSecretsQuery(rows.map((d) => d.callbackId)));
       // Cannot happen with the rows locked; then claim nothing.
-      if (header?.affectedRows !== rows.length) throw new Error(`claimed ${header?.affectedRows} of ${rows.length} deliveries; rolled back`);
+      if (affected !== rows.length) throw new Error(`claimed ${affected} of ${rows.length} deliveries; rolled back`);
       await runner.query('COMMIT');
       open = false;
-      const secretOf = new Map(secretRows.map((r) => [r.id, r.signingSecret]));
+      const secretOf = new Map((secretRows as { id: string; signingSecret: string | null }[]).map((r) => [r.id, r.signingSecret]));
       return {
         claimed: rows.map((row) => ({ delivery: applyChanges(row, changes), claimedFrom: { status: row.status, dueAt: row.dueAt }, signingSecret: secretOf.get(row.callbackId) ?? null })),
         takenOver: [],
@@ -285,7 +277,7 @@ export class DeliveryQueue {
       `UPDATE ${table} SET ${q('status')} = ?, ${q('leaseOwner')} = ?, ${q('dueAt')} = ?, ${q('updatedAt')} = ? ` +
       `WHERE ${q('id')} IN (${placeholders}) AND ${notIndexed(this.dataSource, q('status'))} = ? AND ${notIndexed(this.dataSource, q('updatedAt'))} = ${updatedAtGuard}`;
     const secretsQuery = this.signingSecretsQuery(candidates.map((d) => d.callbackId));
-    const { affected, rows: secretRows } = await withStatementRetries(this.dataSource, () => this.updateThenSelect({ sql, parameters }, secretsQuery));
+    const { affected, rows: secretRows } = await withStatementRetries(this.dataSource, () => this.withRunner((runner) => updateThenSelect(runner, this.mysql, { sql, parameters }, secretsQuery)));
     let claimed = candidates;
     if (affected < candidates.length) {
       // Some were no longer as announced: see which this claim took (its lease owner and time mark them).
@@ -307,20 +299,11 @@ export class DeliveryQueue {
     return result;
   }
 
-  /**
-   * An UPDATE (autocommit) and then a SELECT: on MySQL in one round trip (two statements in
-   * one packet), on SQLite one after the other. Returns the UPDATE's affected rows and the
-   * SELECT's rows.
-   */
-  private async updateThenSelect(update: ScriptStatement, select: ScriptStatement): Promise<{ affected: number; rows: unknown[] }> {
+  /** `work` on a query runner of its own, released after. */
+  private async withRunner<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
     try {
-      if (this.mysql) {
-        const [header, rows] = (await runner.query(`${update.sql};\n${select.sql}`, [...update.parameters, ...select.parameters])) as [{ affectedRows?: number }, unknown[]];
-        return { affected: header?.affectedRows ?? 0, rows: rows ?? [] };
-      }
-      const affected = (await runner.query(update.sql, update.parameters, true)).affected ?? 0;
-      return { affected, rows: await runner.query(select.sql, select.parameters) };
+      return await work(runner);
     } finally {
       await runner.release();
     }
@@ -549,4 +532,17 @@ export function parseDbTime(value: Date | string | null): Date | null {
   if (value instanceof Date) return value;
   const date = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
   return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/**
+ * An UPDATE and then a SELECT on `runner`: on MySQL in one round trip (two statements in one
+ * packet), on SQLite one after the other. Returns the UPDATE's affected rows and the SELECT's rows.
+ */
+async function updateThenSelect(runner: QueryRunner, mysql: boolean, update: ScriptStatement, select: ScriptStatement): Promise<{ affected: number; rows: unknown[] }> {
+  if (mysql) {
+    const [header, rows] = (await runner.query(`${update.sql};\n${select.sql}`, [...update.parameters, ...select.parameters])) as [{ affectedRows?: number }, unknown[]];
+    return { affected: header?.affectedRows ?? 0, rows: rows ?? [] };
+  }
+  const affected = (await runner.query(update.sql, update.parameters, true)).affected ?? 0;
+  return { affected, rows: await runner.query(select.sql, select.parameters) };
 }
