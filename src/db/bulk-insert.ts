@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { estimatedStatementBytes, estimatedValueBytes, PACKET_BUDGET_BYTES } from './packet-size';
 
@@ -114,15 +114,4 @@ export function insertStatements<T extends ObjectLiteral>(
   }
   statements.push({ sql: statementFor(rowCount), parameters });
   return statements;
-}
-
-/** Inserts `rows` in statements of at most `chunkRows`, inside the caller's transaction if it has one. */
-export async function insertRows<T extends ObjectLiteral>(
-  manager: EntityManager,
-  target: EntityTarget<T>,
-  rows: readonly T[],
-  chunkRows: number = BULK_INSERT_CHUNK_ROWS,
-  chunkBytes: number = BULK_INSERT_CHUNK_BYTES,
-): Promise<void> {
-  for (const statement of insertStatements(manager.connection, target, rows, chunkRows, chunkBytes)) await manager.query(statement.sql, statement.parameters);
 }

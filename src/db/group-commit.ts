@@ -113,21 +113,26 @@ export class GroupCommit<T, R> {
  */
 export function takeBatch<W extends { weight: number; keys?: readonly string[] }>(queue: W[], maxWeight: number): W[] {
   const taken: W[] = [];
-  const left: W[] = [];
   const keys = new Set<string>();
   let weight = 0;
-  let full = false;
-  for (const item of queue) {
-    if (!full && taken.length > 0 && weight + item.weight > maxWeight) full = true;
-    if (full || (item.keys?.some((k) => keys.has(k)) ?? false)) {
-      left.push(item);
+  let kept = 0; // items left behind so far, compacted to the front of the queue
+  let i = 0;
+  for (; i < queue.length; i++) {
+    const item = queue[i] as W;
+    if (taken.length > 0 && weight + item.weight > maxWeight) break;
+    if (item.keys?.some((k) => keys.has(k))) {
+      queue[kept++] = item;
       continue;
     }
     for (const k of item.keys ?? []) keys.add(k);
     weight += item.weight;
     taken.push(item);
   }
-  queue.splice(0, queue.length, ...left);
+  // Nothing more fits: the rest stays, in order, behind what was left behind.
+  if (kept < i) {
+    for (; i < queue.length; i++) queue[kept++] = queue[i] as W;
+    queue.length = kept;
+  }
   return taken;
 }
 
