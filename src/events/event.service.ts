@@ -153,19 +153,16 @@ export class EventService {
       try {
         if (fresh.length > 0) outcome = await this.writer.submit(fresh);
       } catch (error) {
-        // Someone else stored one of these (app, eventId) keys first: theirs is the event.
-        if (isUniqueViolation(error) && round < DUPLICATE_RACE_ROUNDS) {
-          known = await this.findRecorded(events);
-          continue;
-        }
-        throw error;
+        if (!isUniqueViolation(error) || round >= DUPLICATE_RACE_ROUNDS) throw error;
+        outcome = 'already-recorded';
       }
       if (outcome === 'already-recorded') {
-        if (round < DUPLICATE_RACE_ROUNDS) {
-          known = await this.findRecorded(events);
-          continue;
+        // Someone else stored one of these (app, eventId) keys first: theirs is the event.
+        if (round >= DUPLICATE_RACE_ROUNDS) {
+          throw new Error(`events of this call were stored by others ${DUPLICATE_RACE_ROUNDS} times in a row while it was being written`);
         }
-        throw new Error(`events of this call were stored by others ${DUPLICATE_RACE_ROUNDS} times in a row while it was being written`);
+        known = await this.findRecorded(events);
+        continue;
       }
       const queued = fresh.flatMap((p) => p.deliveries);
       this.announce(queued);
@@ -227,7 +224,7 @@ export class EventService {
     const found = new Map<string, Event>();
     for (const [appId, eventIds] of idsByApp) {
       const rows = await this.dataSource.getRepository(Event).find({ where: { appId, eventId: In(eventIds) } });
-      for (const row of rows) found.set(`${row.appId}\u0000${row.eventId}`, row);
+      for (const row of rows) found.set(idempotencyKey(row) as string, row);
     }
     return found;
   }
