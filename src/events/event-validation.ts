@@ -4,6 +4,7 @@ import net from 'node:net';
 import { Platform } from '../common/enums';
 import { ProblemList } from '../common/errors';
 import { isUuid } from '../common/ids';
+import { hasLoneSurrogate } from '../common/unicode';
 import { COUNTRY_CODES, CURRENCY_CODES } from './iso-codes';
 
 export const EVENT_LIMITS = {
@@ -70,11 +71,7 @@ export interface ValidEvent {
 
 // C0 controls and DEL: they have no business in names or identifiers and break logs and CSV exports.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-/**
- * A UTF-16 surrogate without its pair (JSON allows `"\ud800"`): no UTF-8 encoding exists, so
- * the database would store U+FFFD instead and an eventId would no longer find itself.
- */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// Stored, a lone surrogate would turn into U+FFFD, and an eventId would no longer find itself.
 const NOT_UNICODE = 'must be valid Unicode text (it holds a lone UTF-16 surrogate)';
 
 /**
@@ -91,7 +88,7 @@ export function validateEventInput(input: EventInput, field: string, now: Date, 
   if (name.length === 0) problems.add(at('name'), 'must not be empty');
   else if (name.length > EVENT_LIMITS.nameLength) problems.add(at('name'), `must be at most ${EVENT_LIMITS.nameLength} characters`);
   else if (CONTROL_CHARACTERS.test(name)) problems.add(at('name'), 'must not contain control characters');
-  else if (LONE_SURROGATE.test(name)) problems.add(at('name'), NOT_UNICODE);
+  else if (hasLoneSurrogate(name)) problems.add(at('name'), NOT_UNICODE);
 
   // Trimmed: MySQL's collations ignore trailing spaces in unique keys, so "order-1" and
   // "order-1 " would be one key there and two on SQLite. Trimming makes them one key everywhere.
@@ -101,7 +98,7 @@ export function validateEventInput(input: EventInput, field: string, now: Date, 
     if (eventId.length === 0) problems.add(at('eventId'), 'must not be empty (leave it out to record without idempotency)');
     else if (eventId.length > EVENT_LIMITS.eventIdLength) problems.add(at('eventId'), `must be at most ${EVENT_LIMITS.eventIdLength} characters`);
     else if (CONTROL_CHARACTERS.test(eventId)) problems.add(at('eventId'), 'must not contain control characters');
-    else if (LONE_SURROGATE.test(eventId)) problems.add(at('eventId'), NOT_UNICODE);
+    else if (hasLoneSurrogate(eventId)) problems.add(at('eventId'), NOT_UNICODE);
   }
 
   let occurredAt: Date | null = null;
@@ -187,7 +184,7 @@ function optionalText(problems: ProblemList, field: string, value: string | null
   if (trimmed === '') return null;
   if (trimmed.length > maxLength) problems.add(field, `must be at most ${maxLength} characters`);
   else if (CONTROL_CHARACTERS.test(trimmed)) problems.add(field, 'must not contain control characters');
-  else if (LONE_SURROGATE.test(trimmed)) problems.add(field, NOT_UNICODE);
+  else if (hasLoneSurrogate(trimmed)) problems.add(field, NOT_UNICODE);
   return trimmed;
 }
 

@@ -1,6 +1,7 @@
 // Template parsing and rendering for postback URLs, bodies and header values.
 // Pure functions: no I/O. A template is parsed once (at save time, to reject bad syntax and
 // unknown names early) and rendered once per delivery.
+import { toWellFormed } from '../common/unicode';
 
 /** Names of macros, custom and built-in. */
 export const MACRO_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
@@ -88,7 +89,7 @@ export function encodeValue(value: string, encoding: TemplateEncoding): string {
   switch (encoding) {
     case 'url':
     case 'form':
-      return encodeURIComponent(toWellFormed(value));
+      return encodeURIComponent(toWellFormed(value)); // it throws on a lone surrogate
     case 'json-string':
       return JSON.stringify(value).slice(1, -1);
     case 'header':
@@ -118,9 +119,4 @@ export function renderTemplate(
     if (out.length > maxLength) return out.slice(0, maxLength + 1);
   }
   return out;
-}
-
-/** encodeURIComponent throws on a lone surrogate; replace those with U+FFFD instead. */
-function toWellFormed(value: string): string {
-  return value.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
