@@ -144,7 +144,7 @@ export class ApiKeyService {
   static async revokeBoundKeys(manager: DataSource['manager'], where: { appId?: string; networkId?: string }, now: Date): Promise<string[]> {
     const repo = manager.getRepository(ApiKey);
     const keys = await repo.find({ select: { id: true }, where: { ...where, revokedAt: IsNull() } });
-    if (keys.length > 0) await repo.update({ ...where, revokedAt: IsNull() }, { revokedAt: now });
+    if (keys.length > 0) await repo.update({ id: In(keys.map((k) => k.id)) }, { revokedAt: now });
     return keys.map((k) => k.id);
   }
 }
