@@ -23,9 +23,7 @@ const LIVE_DELIVERIES = 'SELECT COUNT(*) AS n FROM delivery WHERE dueAt IS NOT N
 export async function createBenchDb(kind: BenchDatabase, mysqlUrl: string, label: string): Promise<BenchDb> {
   const name = `postbacks_bench_${label}_${process.pid}_${Date.now().toString(36)}`;
   if (kind === 'mysql') {
-    const mysql = await import('mysql2/promise');
-    const base = new URL(mysqlUrl);
-    const admin = await mysql.createConnection({ host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username || 'root'), password: decodeURIComponent(base.password) });
+    const admin = await connectToServer(mysqlUrl);
     await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
     await admin.changeUser({ database: name });
     const url = `${mysqlUrl.replace(/\/+$/, '')}/${name}`;
@@ -72,9 +70,7 @@ export async function createBenchDb(kind: BenchDatabase, mysqlUrl: string, label
  * flushing once it fills (see BENCHMARKS.md, the soak).
  */
 export async function describeMysqlServer(mysqlUrl: string): Promise<string> {
-  const mysql = await import('mysql2/promise');
-  const base = new URL(mysqlUrl);
-  const connection = await mysql.createConnection({ host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username || 'root'), password: decodeURIComponent(base.password) });
+  const connection = await connectToServer(mysqlUrl);
   try {
     const [rows] = await connection.query(
       'SELECT @@version AS version, @@innodb_buffer_pool_size AS pool, @@innodb_log_file_size AS log, @@innodb_flush_log_at_trx_commit AS flush, @@innodb_io_capacity AS io',
@@ -85,4 +81,11 @@ export async function describeMysqlServer(mysqlUrl: string): Promise<string> {
   } finally {
     await connection.end();
   }
+}
+
+/** A connection to the MySQL server of `mysqlUrl` (no database selected). */
+async function connectToServer(mysqlUrl: string) {
+  const mysql = await import('mysql2/promise');
+  const base = new URL(mysqlUrl);
+  return mysql.createConnection({ host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username || 'root'), password: decodeURIComponent(base.password) });
 }
