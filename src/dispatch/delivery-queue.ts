@@ -76,8 +76,6 @@ export interface AttemptToRecord {
   next: NextStep;
 }
 
-
-
 export interface DeliveryQueueOptions {
   /** DISPATCH_LEASE_MS: the floor of every lease (see lease.ts). */
   leaseMs: number;
