@@ -19,11 +19,15 @@ export interface Identifier {
   value: string;
 }
 
-/** The identifiers an event carries, each once. */
+/**
+ * The identifiers an event carries, each once, as remembered. An advertising id is a UUID
+ * that senders write in either case (IDFA upper, GAID lower, exports vary): it is compared in
+ * lowercase. Device and user ids are the developer's own and compared exactly.
+ */
 export function identifiersOf(e: UserIdentifiers): Identifier[] {
   const out: Identifier[] = [];
   if (e.deviceId !== null) out.push({ kind: 'd', value: e.deviceId });
-  if (e.advertisingId !== null) out.push({ kind: 'a', value: e.advertisingId });
+  if (e.advertisingId !== null) out.push({ kind: 'a', value: e.advertisingId.toLowerCase() });
   if (e.customerUserId !== null) out.push({ kind: 'c', value: e.customerUserId });
   return out;
 }

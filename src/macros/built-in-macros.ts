@@ -75,10 +75,10 @@ const BUILT_INS: readonly BuiltInMacro[] = [
   { name: 'event_name', description: "The event's name.", example: 'purchase', value: (c) => c.name },
   { name: 'event_id', description: "The sender's idempotency key for the event (eventId).", example: 'order-1234', value: (c) => c.eventId },
   { name: 'event_uuid', description: "The event's id in this service (Event.id).", example: '0b8e8f0e-3c1a-4f7e-9d7e-5f6b2a1c9d40', value: (c) => c.eventUuid },
-  { name: 'campaign_id', description: 'The campaign the event is attributed to.', example: 'summer-sale', value: (c) => c.campaignId },
+  { name: 'campaign_id', description: "The campaign the event is attributed to (sent or inherited); empty to a network the event is not attributed to.", example: 'summer-sale', value: (c) => c.campaignId },
   {
     name: 'network',
-    description: "The event's attribution network slug as the sender gave it; empty when unattributed.",
+    description: "The event's attribution network slug as the sender gave it (or as the inherited touchpoint's sender gave it); empty when unattributed, and to a network the event is not attributed to.",
     example: 'adnet',
     value: (c) => c.networkSlug,
   },

@@ -72,6 +72,9 @@ describe.each(testDatabases())('attribution and partner rules on %s', (kind) => 
 
     // Stored as returned: read back, and an unrelated device stays unattributed.
     expect((await t.admin.ok(AttributedEventByIdDocument, { id: purchase.event.id })).event).toMatchObject({ attributionSource: 'INHERITED', campaignId: 'cmp-a' });
+    // The advertising id matches in any case; device ids exactly.
+    expect((await record({ appId: a.id, name: 'open', advertisingId: 'IFA-1' })).event.attributionSource).toBe('INHERITED');
+    expect((await record({ appId: a.id, name: 'open', deviceId: 'IDFV-1' })).event.attributionSource).toBe('NONE');
     const stranger = await record({ appId: a.id, name: 'purchase', deviceId: 'idfv-other' });
     expect(stranger.event).toMatchObject({ network: null, networkSlug: null, attributionSource: 'NONE', attributedAt: null, attribution: null });
     expect(stranger.deliveries).toEqual([]);

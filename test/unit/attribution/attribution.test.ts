@@ -48,6 +48,7 @@ describe('identifiersOf', () => {
   it('lists each identifier the event carries', () => {
     expect(identifiersOf({ deviceId: 'd1', advertisingId: null, customerUserId: 'u1' })).toEqual([{ kind: 'd', value: 'd1' }, { kind: 'c', value: 'u1' }]);
     expect(identifiersOf(noIds)).toEqual([]);
+    expect(identifiersOf({ ...noIds, advertisingId: '6D92078A-8246-4BA4-AE5B-76104861E7DC' })).toEqual([{ kind: 'a', value: '6d92078a-8246-4ba4-ae5b-76104861e7dc' }]);
   });
 });
 
