@@ -17,7 +17,8 @@ import {
 } from '../generated/graphql';
 import { Attribution1796000000000 } from '../../migrations/1796000000000-Attribution';
 import { deleteExpiredTouchpoints } from '../../src/attribution/touchpoint.statements';
-import { testDatabases } from '../support/databases';
+import { createTestDatabase, testDatabases } from '../support/databases';
+import { createDataSource, ensureMysqlDatabase } from '../../src/db/data-source';
 import { configurationFixtures, unique } from '../support/fixtures';
 import { Receiver, waitFor, type ReceivedPostback } from '../support/receiver';
 import { startTestService, TestService } from '../support/test-service';
@@ -322,5 +323,45 @@ describe.each(testDatabases())('attribution and partner rules on %s', (kind) => 
       await runner.release();
     }
     expect((await record({ appId: a.id, name: 'purchase', deviceId: 'dev-new' })).event.attributionSource).toBe('INHERITED');
+  });
+});
+
+describe.each(testDatabases().filter((k) => k === 'mysql'))('the Attribution migration on a latin1 %s database', (kind) => {
+  it('gives every new string column utf8mb4_bin, reverts, and runs again', async () => {
+    const db = await createTestDatabase(kind);
+    if (db.config.type !== 'mysql') return;
+    const name = db.config.database;
+    const mysql = await import('mysql2/promise');
+    const server = await mysql.createConnection({ host: db.config.host, port: db.config.port, user: db.config.user, password: db.config.password });
+    const ds = createDataSource(db.config, { poolSize: 2 });
+    try {
+      await ensureMysqlDatabase(db.config);
+      await ds.initialize();
+      await ds.runMigrations({ transaction: 'each' });
+      const runner = ds.createQueryRunner();
+      try {
+        await new Attribution1796000000000().down(runner);
+        // What an operator's database looks like: latin1 by default, for new tables and columns.
+        await server.query(`ALTER DATABASE \`${name}\` CHARACTER SET latin1 COLLATE latin1_swedish_ci`);
+        for (const table of ['event', 'app', 'callback']) await server.query(`ALTER TABLE \`${name}\`.\`${table}\` DEFAULT CHARACTER SET latin1 COLLATE latin1_swedish_ci`);
+        await new Attribution1796000000000().up(runner);
+        await new Attribution1796000000000().up(runner);
+      } finally {
+        await runner.release();
+      }
+      const [columns] = await server.query(
+        `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, COLLATION_NAME AS collation FROM information_schema.COLUMNS
+         WHERE TABLE_SCHEMA = ? AND COLLATION_NAME IS NOT NULL
+           AND (TABLE_NAME = 'attribution_touchpoint' OR COLUMN_NAME IN ('customerUserId', 'deviceId', 'osVersion', 'appVersion', 'attribution', 'attributionSource', 'eventMappings', 'conditions'))`,
+        [name],
+      );
+      const rows = columns as { t: string; c: string; collation: string }[];
+      expect(rows.length).toBe(8 + 9);
+      expect(rows.filter((r) => r.collation !== 'utf8mb4_bin')).toEqual([]);
+    } finally {
+      if (ds.isInitialized) await ds.destroy();
+      await server.end();
+      await db.drop();
+    }
   });
 });
