@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, DeleteDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { Platform } from '../common/enums';
 import { ID_COLUMN, LIVE_MARKER_COLUMN, TIME_COLUMN } from '../db/columns';
@@ -36,4 +36,12 @@ export class App {
 
   @Column(LIVE_MARKER_COLUMN)
   isLive: boolean | null;
+
+  @Field(() => Int, { description: 'how long a touchpoint is remembered for later events (1..730)' })
+  @Column({ type: 'int', default: 90 })
+  attributionMemoryDays: number;
+
+  @Field(() => Float, { description: "the store's share taken off gross revenue for the *_net macros, 0..100" })
+  @Column({ type: 'double', default: 0 })
+  storeCutPercent: number;
 }

@@ -1,4 +1,4 @@
-import { Arg, Ctx, Field, FieldResolver, ID, InputType, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Field, FieldResolver, Float, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Platform } from '../common/enums';
 import { requireAdmin } from '../auth/principal';
 import { Callback } from '../callbacks/callback.entity';
@@ -11,6 +11,8 @@ export class CreateAppInput {
   @Field(() => String) name: string;
   @Field(() => String) bundleId: string;
   @Field(() => Platform) platform: Platform;
+  @Field(() => Int, { nullable: true, description: 'how long touchpoints are remembered, 1..730 days, default 90' }) attributionMemoryDays?: number | null;
+  @Field(() => Float, { nullable: true, description: "the store's cut of gross revenue in percent, 0..100, default 0" }) storeCutPercent?: number | null;
 }
 
 @InputType()
@@ -18,6 +20,8 @@ export class UpdateAppInput {
   @Field(() => String, { nullable: true }) name?: string | null;
   @Field(() => String, { nullable: true }) bundleId?: string | null;
   @Field(() => Platform, { nullable: true }) platform?: Platform | null;
+  @Field(() => Int, { nullable: true, description: '1..730 days; applies to later lookups (rows already remembered keep their retention date)' }) attributionMemoryDays?: number | null;
+  @Field(() => Float, { nullable: true, description: '0..100' }) storeCutPercent?: number | null;
 }
 
 @Resolver(() => App)

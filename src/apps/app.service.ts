@@ -3,7 +3,7 @@ import { Platform } from '../common/enums';
 import { ConflictError, NotFoundError, ProblemList } from '../common/errors';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
-import { requiredText } from '../common/validation';
+import { intInRange, requiredText } from '../common/validation';
 import { isUniqueViolation } from '../db/errors';
 import { Callback } from '../callbacks/callback.entity';
 import { Macro } from '../macros/macro.entity';
@@ -15,7 +15,14 @@ export interface AppFields {
   name?: string | null;
   bundleId?: string | null;
   platform?: Platform | null;
+  attributionMemoryDays?: number | null;
+  storeCutPercent?: number | null;
 }
+
+export const APP_LIMITS = {
+  attributionMemoryDays: { min: 1, max: 730, default: 90 },
+  storeCutPercent: { min: 0, max: 100, default: 0 },
+} as const;
 
 // Reverse-DNS bundle ids, Android package names, App Store ids (id123…) and web domains.
 const BUNDLE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -43,9 +50,15 @@ export class AppService {
     return app;
   }
 
-  async create(input: Required<AppFields>): Promise<App> {
+  async create(input: AppFields & Required<Pick<AppFields, 'name' | 'bundleId' | 'platform'>>): Promise<App> {
     const fields = validateAppFields(input, true);
-    const app = this.dataSource.getRepository(App).create({ id: newId(), ...fields, isLive: true });
+    const app = this.dataSource.getRepository(App).create({
+      id: newId(),
+      attributionMemoryDays: APP_LIMITS.attributionMemoryDays.default,
+      storeCutPercent: APP_LIMITS.storeCutPercent.default,
+      ...fields,
+      isLive: true,
+    });
     await this.assertNoTwin(app.bundleId, app.platform, null);
     await this.save(() => serialized(this.dataSource, () => this.dataSource.getRepository(App).insert(app)), app);
     return this.getById(app.id);
@@ -102,9 +115,11 @@ function duplicateApp(bundleId: string, platform: Platform, existingId: string |
   });
 }
 
-function validateAppFields(input: AppFields, creating: boolean): Partial<Pick<App, 'name' | 'bundleId' | 'platform'>> {
+type AppColumns = Pick<App, 'name' | 'bundleId' | 'platform' | 'attributionMemoryDays' | 'storeCutPercent'>;
+
+function validateAppFields(input: AppFields, creating: boolean): Partial<AppColumns> {
   const problems = new ProblemList();
-  const fields: Partial<Pick<App, 'name' | 'bundleId' | 'platform'>> = {};
+  const fields: Partial<AppColumns> = {};
   if (creating || input.name != null) fields.name = requiredText(problems, 'input.name', input.name, 200);
   if (creating || input.bundleId != null) {
     const bundleId = requiredText(problems, 'input.bundleId', input.bundleId, 255);
@@ -114,6 +129,18 @@ function validateAppFields(input: AppFields, creating: boolean): Partial<Pick<Ap
     fields.bundleId = bundleId;
   }
   if (input.platform != null) fields.platform = input.platform;
+  if (input.attributionMemoryDays != null) {
+    const { min, max } = APP_LIMITS.attributionMemoryDays;
+    intInRange(problems, 'input.attributionMemoryDays', input.attributionMemoryDays, min, max);
+    fields.attributionMemoryDays = input.attributionMemoryDays;
+  }
+  if (input.storeCutPercent != null) {
+    const { min, max } = APP_LIMITS.storeCutPercent;
+    if (!Number.isFinite(input.storeCutPercent) || input.storeCutPercent < min || input.storeCutPercent > max) {
+      problems.add('input.storeCutPercent', `must be a number from ${min} to ${max}, got ${input.storeCutPercent}`);
+    }
+    fields.storeCutPercent = input.storeCutPercent;
+  }
   problems.throwIfAny();
   return fields;
 }

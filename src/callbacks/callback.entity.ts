@@ -1,6 +1,6 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, DeleteDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { HttpMethod } from '../common/enums';
+import { HttpMethod, Platform, ValueSharing } from '../common/enums';
 import { ID_COLUMN, TIME_COLUMN, jsonTransformer } from '../db/columns';
 
 @ObjectType('HttpHeader')
@@ -10,6 +10,57 @@ export class HttpHeader {
 
   @Field(() => String)
   value: string;
+}
+
+@ObjectType('EventMapping')
+export class EventMapping {
+  @Field(() => String)
+  eventName: string;
+
+  @Field(() => String, { nullable: true, description: "the name the partner expects ({{partner_event_name}}); null: the event's own name" })
+  partnerEventName: string | null;
+
+  @Field(() => ValueSharing)
+  share: ValueSharing;
+}
+
+@ObjectType('ParamCondition')
+export class ParamCondition {
+  @Field(() => String, { description: 'a dot path into the event params, as PARAM macros use' })
+  path: string;
+
+  @Field(() => [String], { description: 'the value at path, as text, must be one of these' })
+  values: string[];
+}
+
+@ObjectType('CallbackConditions', { description: 'Every set condition must hold for the callback to fire. Empty lists mean no condition.' })
+export class CallbackConditions {
+  @Field(() => [String])
+  countries: string[];
+
+  @Field(() => [String])
+  excludeCountries: string[];
+
+  @Field(() => [Platform])
+  platforms: Platform[];
+
+  @Field(() => Float, { nullable: true, description: 'inclusive, compared with revenue as sent; an event without revenue fails it' })
+  minRevenue: number | null;
+
+  @Field(() => [ParamCondition])
+  params: ParamCondition[];
+}
+
+export function noConditions(): CallbackConditions {
+  return { countries: [], excludeCountries: [], platforms: [], minRevenue: null, params: [] };
+}
+
+/** JSON in a nullable text column (rows written before these columns existed read as the empty value). */
+function jsonOr<T>(empty: () => T) {
+  return {
+    to: (value: T | null | undefined) => (value === null || value === undefined ? null : JSON.stringify(value)),
+    from: (value: string | null | undefined): T => (value === null || value === undefined ? empty() : (JSON.parse(value) as T)),
+  };
 }
 
 /** A postback configuration. `app` and `network` are resolved by CallbackResolver through loaders. */
@@ -67,6 +118,22 @@ export class Callback {
   @Field(() => Int)
   @Column({ type: 'int' })
   timeoutMs: number;
+
+  @Field(() => [EventMapping])
+  @Column({ type: 'text', nullable: true, transformer: jsonOr<EventMapping[]>(() => []) })
+  eventMappings: EventMapping[];
+
+  @Field(() => CallbackConditions)
+  @Column({ type: 'text', nullable: true, transformer: jsonOr<CallbackConditions>(noConditions) })
+  conditions: CallbackConditions;
+
+  @Field(() => Int, { nullable: true, description: 'events later than this many days (1..365) after their touchpoint are not sent; null: no window' })
+  @Column({ type: 'int', nullable: true })
+  postbackWindowDays: number | null;
+
+  @Field(() => Int, { description: 'the first attempt waits this long after the event is recorded (0..86400)' })
+  @Column({ type: 'int', default: 0 })
+  delaySeconds: number;
 
   /** Exposed through CallbackResolver.signingSecret, which checks for ADMIN. */
   @Column({ type: 'varchar', length: 100, nullable: true })

@@ -1,5 +1,5 @@
-import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { HttpMethod } from '../common/enums';
+import { Arg, Ctx, Field, FieldResolver, Float, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { HttpMethod, Platform, ValueSharing } from '../common/enums';
 import { isAdmin, requireAdmin } from '../auth/principal';
 import { ForbiddenError } from '../common/errors';
 import { App } from '../apps/app.entity';
@@ -11,6 +11,28 @@ import { Callback } from './callback.entity';
 export class HttpHeaderInput {
   @Field(() => String) name: string;
   @Field(() => String) value: string;
+}
+
+@InputType('EventMappingInput')
+export class EventMappingInput {
+  @Field(() => String) eventName: string;
+  @Field(() => String, { nullable: true, description: "the partner's name for it; null: the event's own name" }) partnerEventName?: string | null;
+  @Field(() => ValueSharing, { nullable: true, description: 'default VALUES_AND_REVENUE' }) share?: ValueSharing | null;
+}
+
+@InputType('ParamConditionInput')
+export class ParamConditionInput {
+  @Field(() => String) path: string;
+  @Field(() => [String]) values: string[];
+}
+
+@InputType('CallbackConditionsInput')
+export class CallbackConditionsInput {
+  @Field(() => [String], { nullable: true, description: 'ISO 3166-1 alpha-2; the event must be from one of them' }) countries?: string[] | null;
+  @Field(() => [String], { nullable: true }) excludeCountries?: string[] | null;
+  @Field(() => [Platform], { nullable: true }) platforms?: Platform[] | null;
+  @Field(() => Float, { nullable: true, description: 'inclusive; an event without revenue fails it' }) minRevenue?: number | null;
+  @Field(() => [ParamConditionInput], { nullable: true, description: 'each path\'s value (as text) must be one of its values' }) params?: ParamConditionInput[] | null;
 }
 
 @InputType()
@@ -28,6 +50,10 @@ export class CreateCallbackInput {
   @Field(() => Int, { nullable: true, description: '1 to 20, default 10' }) maxAttempts?: number | null;
   @Field(() => Int, { nullable: true, description: '100 to 30000, default 10000' }) timeoutMs?: number | null;
   @Field(() => Boolean, { nullable: true, description: 'true: generate a signing secret and sign every postback' }) signing?: boolean | null;
+  @Field(() => [EventMappingInput], { nullable: true }) eventMappings?: EventMappingInput[] | null;
+  @Field(() => CallbackConditionsInput, { nullable: true }) conditions?: CallbackConditionsInput | null;
+  @Field(() => Int, { nullable: true, description: '1 to 365 days after the touchpoint; null: no window' }) postbackWindowDays?: number | null;
+  @Field(() => Int, { nullable: true, description: '0 to 86400, default 0' }) delaySeconds?: number | null;
 }
 
 @InputType()
@@ -44,6 +70,10 @@ export class UpdateCallbackInput {
   @Field(() => Int, { nullable: true }) maxAttempts?: number | null;
   @Field(() => Int, { nullable: true }) timeoutMs?: number | null;
   @Field(() => Boolean, { nullable: true, description: 'true: sign (keeps an existing secret); false: stop signing and drop the secret' }) signing?: boolean | null;
+  @Field(() => [EventMappingInput], { nullable: true, description: 'replaces the list' }) eventMappings?: EventMappingInput[] | null;
+  @Field(() => CallbackConditionsInput, { nullable: true, description: 'replaces every condition' }) conditions?: CallbackConditionsInput | null;
+  @Field(() => Int, { nullable: true, description: '1 to 365 days after the touchpoint; null removes the window' }) postbackWindowDays?: number | null;
+  @Field(() => Int, { nullable: true, description: '0 to 86400' }) delaySeconds?: number | null;
 }
 
 @Resolver(() => Callback)

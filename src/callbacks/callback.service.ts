@@ -9,7 +9,8 @@ import { BUILT_IN_MACRO_NAMES } from '../macros/built-in-macros';
 import { compileCallbackTemplates, validateHeaders } from '../macros/render-postback';
 import { MacroService } from '../macros/macro.service';
 import { generateSigningSecret } from '../dispatch/signing';
-import { Callback, HttpHeader } from './callback.entity';
+import { Callback, HttpHeader, noConditions } from './callback.entity';
+import { type CallbackConditionsInput, type EventMappingInput, normalizeConditions, normalizeEventMappings, PARTNER_RULE_LIMITS } from './partner-rules';
 import { serialized } from '../db/transactions';
 
 export const CALLBACK_LIMITS = {
@@ -37,6 +38,10 @@ export interface CallbackCommand {
   maxAttempts?: number | null;
   timeoutMs?: number | null;
   signing?: boolean | null;
+  eventMappings?: EventMappingInput[] | null;
+  conditions?: CallbackConditionsInput | null;
+  postbackWindowDays?: number | null;
+  delaySeconds?: number | null;
 }
 
 export class CallbackService {
@@ -84,6 +89,10 @@ export class CallbackService {
       maxAttempts: input.maxAttempts ?? CALLBACK_LIMITS.maxAttempts.default,
       timeoutMs: input.timeoutMs ?? CALLBACK_LIMITS.timeoutMs.default,
       signingSecret: input.signing ? generateSigningSecret() : null,
+      eventMappings: (input.eventMappings ?? []) as Callback['eventMappings'],
+      conditions: { ...noConditions(), ...(input.conditions ?? {}) } as Callback['conditions'],
+      postbackWindowDays: input.postbackWindowDays ?? null,
+      delaySeconds: input.delaySeconds ?? 0,
     };
     const callback = await this.validate(draft);
     await serialized(this.dataSource, () => this.dataSource.getRepository(Callback).insert(callback));
@@ -100,6 +109,11 @@ export class CallbackService {
     // Explicit null clears these; leaving them out keeps them.
     if (input.networkId !== undefined) next.networkId = input.networkId;
     if (input.bodyTemplate !== undefined) next.bodyTemplate = input.bodyTemplate;
+    // Explicit null clears the window; conditions and mappings are replaced whole when given.
+    if (input.postbackWindowDays !== undefined) next.postbackWindowDays = input.postbackWindowDays;
+    if (input.delaySeconds != null) next.delaySeconds = input.delaySeconds;
+    if (input.eventMappings != null) next.eventMappings = input.eventMappings as Callback['eventMappings'];
+    if (input.conditions != null) next.conditions = { ...noConditions(), ...input.conditions } as Callback['conditions'];
     if (input.signing === true && !current.signingSecret) next.signingSecret = generateSigningSecret();
     if (input.signing === false) next.signingSecret = null;
     const callback = await this.validate(next);
@@ -139,6 +153,12 @@ export class CallbackService {
       if (name.length === 0 || name.length > CALLBACK_LIMITS.eventNameLength) problems.add(`input.eventNames.${i}`, `must be 1 to ${CALLBACK_LIMITS.eventNameLength} characters`);
     });
     draft.eventNames = eventNames;
+    draft.eventMappings = normalizeEventMappings(problems, 'input.eventMappings', draft.eventMappings, eventNames);
+    draft.conditions = normalizeConditions(problems, 'input.conditions', draft.conditions);
+    if (draft.postbackWindowDays !== null) {
+      intInRange(problems, 'input.postbackWindowDays', draft.postbackWindowDays, PARTNER_RULE_LIMITS.postbackWindowDays.min, PARTNER_RULE_LIMITS.postbackWindowDays.max);
+    }
+    intInRange(problems, 'input.delaySeconds', draft.delaySeconds, PARTNER_RULE_LIMITS.delaySeconds.min, PARTNER_RULE_LIMITS.delaySeconds.max);
 
     intInRange(problems, 'input.maxAttempts', draft.maxAttempts, CALLBACK_LIMITS.maxAttempts.min, CALLBACK_LIMITS.maxAttempts.max);
     intInRange(problems, 'input.timeoutMs', draft.timeoutMs, CALLBACK_LIMITS.timeoutMs.min, CALLBACK_LIMITS.timeoutMs.max);

@@ -41,3 +41,24 @@ export enum ApiKeyRole {
   SDK = 'SDK',
   PARTNER = 'PARTNER',
 }
+
+/** Marks an event as an attribution touchpoint (next.graphql, attribution and partner rules). */
+export enum AttributionType {
+  INSTALL = 'INSTALL',
+  REINSTALL = 'REINSTALL',
+  REENGAGEMENT = 'REENGAGEMENT',
+}
+
+/** SENT: the sender named the network. INHERITED: from the user's last touchpoint. NONE: unattributed. */
+export enum AttributionSource {
+  SENT = 'SENT',
+  INHERITED = 'INHERITED',
+  NONE = 'NONE',
+}
+
+/** What of an event's values a callback's partner receives. */
+export enum ValueSharing {
+  NONE = 'NONE',
+  VALUES = 'VALUES',
+  VALUES_AND_REVENUE = 'VALUES_AND_REVENUE',
+}

@@ -1,4 +1,7 @@
-// Which callbacks an event fires (contract: "Which callbacks an event fires"). Pure.
+// Which callbacks an event fires (contract: "Which callbacks an event fires", and the
+// conditions and postback window of Next / partner rules). Pure.
+import type { CallbackConditions } from '../callbacks/callback.entity';
+import { failedRule, type RuleEvent } from '../callbacks/partner-rules';
 
 export interface MatchableCallback {
   enabled: boolean;
@@ -6,11 +9,14 @@ export interface MatchableCallback {
   eventNames: readonly string[];
   attributedOnly: boolean;
   networkId: string | null;
+  /** Absent: none (callbacks made before conditions existed, unit tests). */
+  conditions?: CallbackConditions;
+  postbackWindowDays?: number | null;
 }
 
-export interface MatchableEvent {
+export interface MatchableEvent extends Partial<RuleEvent> {
   name: string;
-  /** The configured network the event is attributed to; null when unattributed or the slug names none. */
+  /** The configured network the event is attributed to (sent or inherited); null when unattributed or the slug names none. */
   networkId: string | null;
 }
 
@@ -31,8 +37,24 @@ export function matchCallback(callback: MatchableCallback, event: MatchableEvent
           : "the callback fires only for events attributed to its network, and the event is attributed to another network",
     };
   }
+  if (callback.conditions !== undefined || (callback.postbackWindowDays ?? null) !== null) {
+    const failed = failedRule(
+      { conditions: callback.conditions ?? NO_CONDITIONS, postbackWindowDays: callback.postbackWindowDays ?? null },
+      {
+        country: event.country ?? null,
+        platform: event.platform ?? null,
+        revenue: event.revenue ?? null,
+        params: event.params ?? null,
+        occurredAt: event.occurredAt ?? new Date(0),
+        attributedAt: event.attributedAt ?? null,
+      },
+    );
+    if (failed !== null) return { fires: false, reason: failed };
+  }
   return { fires: true };
 }
+
+const NO_CONDITIONS: CallbackConditions = { countries: [], excludeCountries: [], platforms: [], minRevenue: null, params: [] };
 
 export function callbackFires(callback: MatchableCallback, event: MatchableEvent): boolean {
   return matchCallback(callback, event).fires;

@@ -1,7 +1,7 @@
 // Checking and normalising one recorded event, before anything touches the database.
 // Pure: the caller passes `now` and collects problems for the whole batch.
 import net from 'node:net';
-import { Platform } from '../common/enums';
+import { AttributionType, Platform } from '../common/enums';
 import { ProblemList } from '../common/errors';
 import { isUuid } from '../common/ids';
 import { hasLoneSurrogate } from '../common/unicode';
@@ -14,6 +14,9 @@ export const EVENT_LIMITS = {
   userAgentLength: 1024,
   campaignIdLength: 255,
   networkSlugLength: 64,
+  customerUserIdLength: 128,
+  deviceIdLength: 128,
+  versionLength: 64,
   /** `params` serialised as JSON, in UTF-8 bytes. */
   paramsBytes: 16 * 1024,
   /** Objects and arrays inside `params`, counting `params` itself as level 1. */
@@ -46,6 +49,11 @@ export interface EventInput {
   currency?: string | null;
   limitAdTracking?: boolean | null;
   params?: Record<string, unknown> | null;
+  customerUserId?: string | null;
+  deviceId?: string | null;
+  osVersion?: string | null;
+  appVersion?: string | null;
+  attribution?: AttributionType | null;
 }
 
 /** The event after validation: trimmed, optional blanks as null, codes upper-cased. */
@@ -67,6 +75,11 @@ export interface ValidEvent {
   currency: string | null;
   limitAdTracking: boolean;
   params: Record<string, unknown> | null;
+  customerUserId: string | null;
+  deviceId: string | null;
+  osVersion: string | null;
+  appVersion: string | null;
+  attribution: AttributionType | null;
 }
 
 // C0 controls and DEL: they have no business in names or identifiers and break logs and CSV exports.
@@ -142,6 +155,13 @@ export function validateEventInput(input: EventInput, field: string, now: Date, 
   const campaignId = optionalText(problems, at('campaignId'), input.campaignId, EVENT_LIMITS.campaignIdLength);
   const networkSlug = optionalText(problems, at('network'), input.network, EVENT_LIMITS.networkSlugLength);
 
+  const customerUserId = optionalText(problems, at('customerUserId'), input.customerUserId, EVENT_LIMITS.customerUserIdLength);
+  let deviceId = optionalText(problems, at('deviceId'), input.deviceId, EVENT_LIMITS.deviceIdLength);
+  // An all-zero IDFV identifies nobody either; as a key it would join every such device into one user.
+  if (deviceId === ZERO_ADVERTISING_ID) deviceId = null;
+  const osVersion = optionalText(problems, at('osVersion'), input.osVersion, EVENT_LIMITS.versionLength);
+  const appVersion = optionalText(problems, at('appVersion'), input.appVersion, EVENT_LIMITS.versionLength);
+
   let params: Record<string, unknown> | null = null;
   if (input.params != null) {
     params = input.params;
@@ -174,6 +194,11 @@ export function validateEventInput(input: EventInput, field: string, now: Date, 
     currency,
     limitAdTracking: input.limitAdTracking ?? false,
     params,
+    customerUserId,
+    deviceId,
+    osVersion,
+    appVersion,
+    attribution: input.attribution ?? null,
   };
 }
 

@@ -1,8 +1,9 @@
 import { Arg, Ctx, Field, FieldResolver, Float, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { ApiKeyRole, HttpMethod, Platform } from '../common/enums';
+import { ApiKeyRole, AttributionType, HttpMethod, Platform } from '../common/enums';
 import { ForbiddenError } from '../common/errors';
 import { requireAdmin, requirePrincipal } from '../auth/principal';
 import { hidesDeviceIdentifiers } from '../auth/scope';
+import { principalSeesAttribution } from '../auth/attribution-visibility';
 import { App } from '../apps/app.entity';
 import { HttpHeader } from '../callbacks/callback.entity';
 import { Delivery } from '../deliveries/delivery.entity';
@@ -29,6 +30,11 @@ export class RecordEventInput implements EventInput {
   @Field(() => String, { nullable: true, description: 'ISO 4217, any case' }) currency?: string | null;
   @Field(() => Boolean, { nullable: true, description: 'true: device identifiers are left out of postbacks to partners' }) limitAdTracking?: boolean | null;
   @Field(() => JSONObjectScalar, { nullable: true, description: 'at most 16 KB as JSON, nested at most 32 levels deep' }) params?: Record<string, unknown> | null;
+  @Field(() => String, { nullable: true, description: "the advertiser's own user id" }) customerUserId?: string | null;
+  @Field(() => String, { nullable: true, description: 'IDFV, app-set id or another developer device id' }) deviceId?: string | null;
+  @Field(() => String, { nullable: true }) osVersion?: string | null;
+  @Field(() => String, { nullable: true }) appVersion?: string | null;
+  @Field(() => AttributionType, { nullable: true, description: 'marks the event as a touchpoint; an `install` event with a network and no type counts as INSTALL' }) attribution?: AttributionType | null;
 }
 
 @ObjectType('RecordEventResult')
@@ -96,9 +102,39 @@ export class EventResolver {
     return app;
   }
 
-  @FieldResolver(() => Network, { nullable: true, description: 'the configured network the event is attributed to; null when unattributed or the slug is not configured' })
+  @FieldResolver(() => Network, {
+    nullable: true,
+    description: "the configured network the event is attributed to (sent or inherited); null when unattributed or the slug is not configured, and to a PARTNER key when it is another network's",
+  })
   network(@Root() event: Event, @Ctx() ctx: GraphQLContext): Promise<Network | null> | null {
+    if (!principalSeesAttribution(requirePrincipal(ctx.principal), event)) return null;
     return event.networkId ? ctx.loaders.network.load(event.networkId) : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: "the attribution slug as the sender gave it (or the inherited touchpoint's), configured or not; null to a PARTNER key unless attributed to its network" })
+  networkSlug(@Root() event: Event, @Ctx() ctx: GraphQLContext): string | null {
+    return principalSeesAttribution(requirePrincipal(ctx.principal), event) ? event.networkSlug : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'null to a PARTNER key unless the event is attributed to its network' })
+  campaignId(@Root() event: Event, @Ctx() ctx: GraphQLContext): string | null {
+    return principalSeesAttribution(requirePrincipal(ctx.principal), event) ? event.campaignId : null;
+  }
+
+  @FieldResolver(() => AttributionType, {
+    nullable: true,
+    description: "the touchpoint type: the event's own when it is one, else that of the touchpoint it is attributed through; null to a PARTNER key unless attributed to its network",
+  })
+  attribution(@Root() event: Event, @Ctx() ctx: GraphQLContext): AttributionType | null {
+    return principalSeesAttribution(requirePrincipal(ctx.principal), event) ? event.attribution : null;
+  }
+
+  @FieldResolver(() => Date, {
+    nullable: true,
+    description: 'the touchpoint this event is attributed through (its own time when it is one); null when unattributed, and to a PARTNER key unless attributed to its network',
+  })
+  attributedAt(@Root() event: Event, @Ctx() ctx: GraphQLContext): Date | null {
+    return principalSeesAttribution(requirePrincipal(ctx.principal), event) ? event.attributedAt : null;
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'null to PARTNER keys when the event has limitAdTracking' })

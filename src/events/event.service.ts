@@ -1,6 +1,6 @@
 import { DataSource, In } from 'typeorm';
 import { Clock } from '../common/clock';
-import { DeliveryStatus } from '../common/enums';
+import { AttributionSource, DeliveryStatus, ValueSharing } from '../common/enums';
 import { BadUserInputError, NotFoundError, ProblemList } from '../common/errors';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
@@ -17,6 +17,10 @@ import type { PostbackEventContext } from '../macros/built-in-macros';
 import { createMacroLookup } from '../macros/macro-resolution';
 import { compileCallbackTemplates, renderPostback, type RenderedPostback } from '../macros/render-postback';
 import { matchCallback } from './callback-matching';
+import { AttributionMemory, type NewTouchpoint } from '../attribution/attribution-memory';
+import { attributeEvent, chooseTouchpoint, type EventAttribution, identifierKey, identifiersOf, needsRememberedTouchpoint, type RememberedTouchpoint, type SentAttribution, touchpointType } from '../attribution/attribution';
+import { sharesAttributionWith } from '../auth/attribution-visibility';
+import { mappingFor } from '../callbacks/partner-rules';
 import { Event } from './event.entity';
 import { EVENT_LIMITS, EventInput, validateEventInput, ValidEvent } from './event-validation';
 import { AppRouting, RoutingCache } from './routing-cache';
@@ -47,7 +51,8 @@ const GROUP_COMMIT_EVENTS = 500;
  */
 const MYSQL_CONCURRENT_WRITES = 1;
 
-type NewPlan = { kind: 'new'; event: Event; deliveries: Delivery[] };
+/** touchpoint: the attribution memory this event adds, written in its transaction. */
+type NewPlan = { kind: 'new'; event: Event; deliveries: Delivery[]; touchpoint: NewTouchpoint | null };
 
 /** One input after planning: either a new event with its rendered deliveries, or a pointer to an earlier one. */
 type Plan =
@@ -67,6 +72,7 @@ export class EventService {
    * announces its deliveries only once its rows have committed.
    */
   private readonly writer: GroupCommit<NewPlan[], WriteOutcome>;
+  private readonly memory: AttributionMemory;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -76,6 +82,7 @@ export class EventService {
     private readonly logger: Logger,
     private readonly observer: { recorded(fresh: number, duplicates: number): void; writesSplit?(calls: number): void } = { recorded: () => undefined },
   ) {
+    this.memory = new AttributionMemory(dataSource, clock);
     this.writer = new GroupCommit<NewPlan[], WriteOutcome>(
       async (calls) => {
         try {
@@ -113,6 +120,7 @@ export class EventService {
   private async write(plans: NewPlan[]): Promise<void> {
     await runTransactionScript(this.dataSource, [
       ...insertStatements(this.dataSource, Event, plans.map((p) => p.event)),
+      ...this.memory.insertStatements(plans.flatMap((p) => (p.touchpoint ? [p.touchpoint] : []))),
       ...insertStatements(this.dataSource, Delivery, plans.flatMap((p) => p.deliveries)),
     ]);
   }
@@ -144,10 +152,11 @@ export class EventService {
     });
     problems.throwIfAny();
     const networkIds = events.some((e) => e.networkSlug !== null) ? await this.routing.networkIdsBySlug() : new Map<string, string>();
+    const remembered = await this.rememberedFor(events, routings, networkIds, now);
 
     let known = new Map<string, Event>();
     for (let round = 1; ; round++) {
-      const plans = this.plan(events, routings, networkIds, known, now);
+      const plans = this.plan(events, routings, networkIds, remembered, known, now);
       const fresh = plans.flatMap((p) => (p.kind === 'new' ? [p] : []));
       let outcome: WriteOutcome = 'written';
       try {
@@ -186,15 +195,47 @@ export class EventService {
     const routing = (await this.routing.forApps([callback.appId])).get(callback.appId);
     if (!routing) throw new NotFoundError('app', callback.appId);
     const networkIds = valid.networkSlug !== null ? await this.routing.networkIdsBySlug() : new Map<string, string>();
-    const event = buildEvent(valid, routing, networkIds, now, PREVIEW_ID);
+    const remembered = await this.rememberedFor([valid], new Map([[callback.appId, routing]]), networkIds, now);
+    const sent = sentAttribution(valid, networkIds, now);
+    const event = buildEvent(valid, routing, sent, attributeEvent(sent, chooseTouchpoint(candidatesOf(valid, remembered), sent.occurredAt, routing.app.attributionMemoryDays)), now, PREVIEW_ID);
     const macros = await this.routing.macroScope(callback.appId);
     const rendered = renderFor(callback, compileCallbackTemplates(callback), { ...routing, macros }, event, PREVIEW_ID);
     const verdict = matchCallback(callback, event);
     return { ...rendered, wouldFire: verdict.fires, notFiredBecause: verdict.fires ? null : verdict.reason };
   }
 
-  private plan(events: ValidEvent[], routings: Map<string, AppRouting | null>, networkIds: Map<string, string>, known: Map<string, Event>, now: Date): Plan[] {
+  /**
+   * The remembered touchpoints that may attribute these events, by identifier key: one indexed
+   * read for the call, none when no event needs one or its app never had a touchpoint.
+   */
+  private async rememberedFor(
+    events: readonly ValidEvent[],
+    routings: Map<string, AppRouting | null>,
+    networkIds: Map<string, string>,
+    now: Date,
+  ): Promise<Map<string, RememberedTouchpoint[]>> {
+    const queries = [];
+    for (const valid of events) {
+      const sent = sentAttribution(valid, networkIds, now);
+      if (!needsRememberedTouchpoint({ ...valid, ...sent })) continue;
+      const memoryDays = routings.get(valid.appId)?.app.attributionMemoryDays;
+      if (memoryDays === undefined) continue;
+      queries.push({ appId: valid.appId, occurredAt: sent.occurredAt, memoryDays, deviceId: valid.deviceId, advertisingId: valid.advertisingId, customerUserId: valid.customerUserId });
+    }
+    return queries.length === 0 ? new Map() : this.memory.remembered(queries);
+  }
+
+  private plan(
+    events: ValidEvent[],
+    routings: Map<string, AppRouting | null>,
+    networkIds: Map<string, string>,
+    remembered: Map<string, RememberedTouchpoint[]>,
+    known: Map<string, Event>,
+    now: Date,
+  ): Plan[] {
     const firstOfKey = new Map<string, number>();
+    // Touchpoints of this call's earlier events attribute its later ones as remembered ones would.
+    const rememberedNow = new Map(remembered);
     return events.map((valid, index): Plan => {
       const key = idempotencyKey(valid);
       if (key !== null) {
@@ -205,7 +246,17 @@ export class EventService {
         firstOfKey.set(key, index);
       }
       const routing = routings.get(valid.appId) as AppRouting;
-      const event = buildEvent(valid, routing, networkIds, now, newId(now.getTime()));
+      const sent = sentAttribution(valid, networkIds, now);
+      const memoryDays = routing.app.attributionMemoryDays;
+      const through = needsRememberedTouchpoint({ ...valid, ...sent }) ? chooseTouchpoint(candidatesOf(valid, rememberedNow), sent.occurredAt, memoryDays) : null;
+      const event = buildEvent(valid, routing, sent, attributeEvent(sent, through), now, newId(now.getTime()));
+      const touchpoint = newTouchpoint(event, memoryDays);
+      if (touchpoint) {
+        for (const id of identifiersOf(event)) {
+          const key = identifierKey(event.appId, id);
+          rememberedNow.set(key, [...(rememberedNow.get(key) ?? []), touchpoint]);
+        }
+      }
       const deliveries: Delivery[] = [];
       for (const route of routing.routes) {
         if (!matchCallback(route.callback, event).fires) continue;
@@ -213,7 +264,7 @@ export class EventService {
         const rendered = renderFor(route.callback, route.compiled, routing, event, deliveryId);
         deliveries.push(queuedDelivery(deliveryId, event, route.callback, rendered, now));
       }
-      return { kind: 'new', event, deliveries };
+      return { kind: 'new', event, deliveries, touchpoint };
     });
   }
 
@@ -270,27 +321,67 @@ function idempotencyKey(e: Pick<ValidEvent, 'appId' | 'eventId'>): string | null
   return e.eventId === null ? null : `${e.appId}\u0000${e.eventId}`;
 }
 
-function buildEvent(valid: ValidEvent, routing: AppRouting, networkIds: Map<string, string>, now: Date, id: string): Event {
+/** What the event says of its own attribution, its configured network resolved. */
+function sentAttribution(valid: ValidEvent, networkIds: Map<string, string>, now: Date): SentAttribution {
+  return {
+    name: valid.name,
+    occurredAt: valid.occurredAt ?? now,
+    networkSlug: valid.networkSlug,
+    // Configured slugs are lowercase; SDKs and MMP exports often capitalise them ("Facebook").
+    networkId: valid.networkSlug !== null ? (networkIds.get(valid.networkSlug.toLowerCase()) ?? null) : null,
+    campaignId: valid.campaignId,
+    attribution: valid.attribution,
+  };
+}
+
+/** Remembered touchpoints under any identifier of the event. */
+function candidatesOf(valid: Pick<ValidEvent, 'appId' | 'deviceId' | 'advertisingId' | 'customerUserId'>, remembered: Map<string, RememberedTouchpoint[]>): RememberedTouchpoint[] {
+  return identifiersOf(valid).flatMap((id) => remembered.get(identifierKey(valid.appId, id)) ?? []);
+}
+
+/** The touchpoint an event adds to attribution memory, or null when it is none (or carries no identifier). */
+function newTouchpoint(event: Event, memoryDays: number): NewTouchpoint | null {
+  if (event.attributionSource !== AttributionSource.SENT || event.networkId === null || event.networkSlug === null) return null;
+  const type = touchpointType(event);
+  if (type === null || identifiersOf(event).length === 0) return null;
+  return {
+    appId: event.appId,
+    memoryDays,
+    eventUuid: event.id,
+    occurredAt: event.occurredAt,
+    networkId: event.networkId,
+    networkSlug: event.networkSlug,
+    campaignId: event.campaignId,
+    attribution: type,
+    deviceId: event.deviceId,
+    advertisingId: event.advertisingId,
+    customerUserId: event.customerUserId,
+  };
+}
+
+function buildEvent(valid: ValidEvent, routing: AppRouting, sent: SentAttribution, attribution: EventAttribution, now: Date, id: string): Event {
   return Object.assign(new Event(), {
     id,
     appId: valid.appId,
     eventId: valid.eventId,
     name: valid.name,
-    occurredAt: valid.occurredAt ?? now,
+    occurredAt: sent.occurredAt,
     receivedAt: now,
     advertisingId: valid.advertisingId,
     ipAddress: valid.ipAddress,
     userAgent: valid.userAgent,
     country: valid.country,
     platform: valid.platform ?? routing.app.platform,
-    campaignId: valid.campaignId,
-    // Configured slugs are lowercase; SDKs and MMP exports often capitalise them ("Facebook").
-    networkId: valid.networkSlug !== null ? (networkIds.get(valid.networkSlug.toLowerCase()) ?? null) : null,
-    networkSlug: valid.networkSlug,
     revenue: valid.revenue,
     currency: valid.currency,
     limitAdTracking: valid.limitAdTracking,
     params: valid.params,
+    customerUserId: valid.customerUserId,
+    deviceId: valid.deviceId,
+    osVersion: valid.osVersion,
+    appVersion: valid.appVersion,
+    // networkId, networkSlug, campaignId, attribution, attributionSource, attributedAt
+    ...attribution,
   });
 }
 
@@ -301,6 +392,10 @@ function renderFor(
   event: Event,
   deliveryId: string,
 ): RenderedPostback {
+  // Another partner's attribution is never shared: to a network the event is not attributed to,
+  // the attribution fields are absent. The advertiser's own endpoints (no network) see them all.
+  const shared = sharesAttributionWith(callback.networkId, event);
+  const mapping = mappingFor(callback.eventMappings, event.name);
   const context: PostbackEventContext = {
     eventUuid: event.id,
     eventId: event.eventId,
@@ -312,21 +407,34 @@ function renderFor(
     userAgent: event.userAgent,
     country: event.country,
     platform: event.platform,
-    campaignId: event.campaignId,
-    networkSlug: event.networkSlug,
+    campaignId: shared ? event.campaignId : null,
+    networkSlug: shared ? event.networkSlug : null,
     revenue: event.revenue,
     currency: event.currency,
     limitAdTracking: event.limitAdTracking,
     params: event.params,
     app: { id: routing.app.id, name: routing.app.name, bundleId: routing.app.bundleId, platform: routing.app.platform },
     deliveryId,
+    customerUserId: event.customerUserId,
+    deviceId: event.deviceId,
+    osVersion: event.osVersion,
+    appVersion: event.appVersion,
+    attribution: shared ? event.attribution : null,
+    attributedAt: shared ? event.attributedAt : null,
+    isAttributed: shared && event.networkId !== null,
+    partnerEventName: mapping?.partnerEventName ?? event.name,
   };
   // Limit ad tracking keeps device identifiers from partners; the advertiser's own endpoints (no network) still get them.
-  const lookup = createMacroLookup(routing.macros, context, { blankDeviceIdentifiers: event.limitAdTracking && callback.networkId !== null });
+  const lookup = createMacroLookup(routing.macros, context, {
+    blankDeviceIdentifiers: event.limitAdTracking && callback.networkId !== null,
+    share: mapping?.share ?? ValueSharing.VALUES_AND_REVENUE,
+  });
   return renderPostback(compiled, lookup);
 }
 
 function queuedDelivery(id: string, event: Event, callback: Callback, rendered: RenderedPostback, now: Date): Delivery {
+  // delaySeconds: the first attempt falls due that much later (the dispatcher takes rows by dueAt).
+  const due = callback.delaySeconds > 0 ? new Date(now.getTime() + callback.delaySeconds * 1000) : now;
   return Object.assign(new Delivery(), {
     id,
     eventId: event.id,
@@ -343,8 +451,8 @@ function queuedDelivery(id: string, event: Event, callback: Callback, rendered: 
     maxAttempts: callback.maxAttempts,
     lastStatusCode: null,
     lastError: null,
-    nextAttemptAt: now,
-    dueAt: now,
+    nextAttemptAt: due,
+    dueAt: due,
     leaseOwner: null,
     deliveredAt: null,
     createdAt: now,

@@ -1,5 +1,5 @@
 import { registerEnumType } from 'type-graphql';
-import { ApiKeyRole, DeliveryStatus, HttpMethod, MacroSource, MacroTransform, Platform } from '../common/enums';
+import { ApiKeyRole, AttributionSource, AttributionType, DeliveryStatus, HttpMethod, MacroSource, MacroTransform, Platform, ValueSharing } from '../common/enums';
 
 registerEnumType(Platform, { name: 'Platform' });
 registerEnumType(HttpMethod, { name: 'HttpMethod' });
@@ -20,4 +20,17 @@ registerEnumType(MacroTransform, {
 registerEnumType(ApiKeyRole, {
   name: 'ApiKeyRole',
   description: 'ADMIN: everything. SDK: record events for one app. PARTNER: read and subscribe to one network\'s deliveries.',
+});
+registerEnumType(AttributionType, {
+  name: 'AttributionType',
+  description:
+    'INSTALL, REINSTALL, REENGAGEMENT: this event is an attribution touchpoint; later events of\nthe same user that name no network inherit its network, campaign and time.',
+});
+registerEnumType(AttributionSource, {
+  name: 'AttributionSource',
+  description: 'SENT: the sender named the network. INHERITED: from the user\'s last touchpoint. NONE: unattributed.',
+});
+registerEnumType(ValueSharing, {
+  name: 'ValueSharing',
+  description: 'NONE: no values or revenue reach the partner. VALUES: params but no revenue. VALUES_AND_REVENUE: everything.',
 });

@@ -1,6 +1,6 @@
 // The built-in macros of the contract and their values for one event and delivery.
 
-import { Platform } from '../common/enums';
+import { AttributionType, Platform } from '../common/enums';
 
 /** What a postback is rendered from: the event, its app and the delivery being queued. */
 export interface PostbackEventContext {
@@ -22,6 +22,19 @@ export interface PostbackEventContext {
   params: Record<string, unknown> | null;
   app: { id: string; name: string; bundleId: string; platform: Platform };
   deliveryId: string;
+
+  // Attribution and partner rules. networkSlug, campaignId, attribution and attributedAt arrive
+  // already masked for a partner the event is not attributed to (see renderFor in event.service.ts).
+  customerUserId: string | null;
+  deviceId: string | null;
+  osVersion: string | null;
+  appVersion: string | null;
+  attribution: AttributionType | null;
+  attributedAt: Date | null;
+  /** Attributed to this callback's network; for a callback without one, to any configured network. */
+  isAttributed: boolean;
+  /** The callback's eventMappings name for this event, else the event's own name. */
+  partnerEventName: string;
 }
 
 interface BuiltInMacro {
@@ -62,10 +75,10 @@ const BUILT_INS: readonly BuiltInMacro[] = [
   { name: 'event_name', description: "The event's name.", example: 'purchase', value: (c) => c.name },
   { name: 'event_id', description: "The sender's idempotency key for the event (eventId).", example: 'order-1234', value: (c) => c.eventId },
   { name: 'event_uuid', description: "The event's id in this service (Event.id).", example: '0b8e8f0e-3c1a-4f7e-9d7e-5f6b2a1c9d40', value: (c) => c.eventUuid },
-  { name: 'campaign_id', description: 'The campaign the event is attributed to.', example: 'summer-sale', value: (c) => c.campaignId },
+  { name: 'campaign_id', description: "The campaign the event is attributed to (sent or inherited); empty to a network the event is not attributed to.", example: 'summer-sale', value: (c) => c.campaignId },
   {
     name: 'network',
-    description: "The event's attribution network slug as the sender gave it; empty when unattributed.",
+    description: "The event's attribution network slug as the sender gave it (or as the inherited touchpoint's sender gave it); empty when unattributed, and to a network the event is not attributed to.",
     example: 'adnet',
     value: (c) => c.networkSlug,
   },
@@ -109,10 +122,60 @@ const BUILT_INS: readonly BuiltInMacro[] = [
   },
 ];
 
-const BY_NAME = new Map(BUILT_INS.map((m) => [m.name, m]));
+// Attribution and partner rules.
+const ATTRIBUTION_BUILT_INS: readonly BuiltInMacro[] = [
+  {
+    name: 'is_attributed',
+    description: "1 when the event is attributed to this callback's network (for a callback without a network: to any configured network), else 0.",
+    example: '1',
+    value: (c) => (c.isAttributed ? '1' : '0'),
+  },
+  {
+    name: 'attribution_type',
+    description: 'install, reinstall or reengagement: the type of the touchpoint the event is attributed through; empty when unattributed or attributed to another network.',
+    example: 'install',
+    value: (c) => (c.attribution === null ? null : c.attribution.toLowerCase()),
+  },
+  {
+    name: 'attributed_at',
+    description: "When the event's touchpoint occurred (its own time when it is one), ISO-8601 UTC; empty when unattributed or attributed to another network.",
+    example: '2024-04-28T09:15:00.000Z',
+    value: (c) => (c.attributedAt === null ? null : c.attributedAt.toISOString()),
+  },
+  {
+    name: 'attributed_at_unix',
+    description: "When the event's touchpoint occurred, Unix time in whole seconds; empty like attributed_at.",
+    example: '1714295700',
+    value: (c) => (c.attributedAt === null ? null : unixSeconds(c.attributedAt)),
+  },
+  {
+    name: 'days_since_attribution',
+    description: 'Whole days from the touchpoint to the event (0 on the day of the install); empty like attributed_at.',
+    example: '3',
+    value: (c) => (c.attributedAt === null ? null : String(Math.max(0, Math.floor((c.occurredAt.getTime() - c.attributedAt.getTime()) / 86_400_000)))),
+  },
+  { name: 'customer_user_id', description: "The advertiser's own user id.", example: 'user-8812', value: (c) => c.customerUserId },
+  { name: 'device_id', description: 'The developer device id (IDFV, app set id).', example: 'e3b1c4d2-7f6a-4e2b-9c1d-0a2b3c4d5e6f', value: (c) => c.deviceId },
+  { name: 'os_version', description: "The device's OS version.", example: '17.4', value: (c) => c.osVersion },
+  { name: 'app_version', description: "The app's version.", example: '3.2.0', value: (c) => c.appVersion },
+  {
+    name: 'partner_event_name',
+    description: "The partner's name for the event (the callback's eventMappings), else the event's own name.",
+    example: 'af_purchase',
+    value: (c) => c.partnerEventName,
+  },
+  {
+    name: 'params_json',
+    description: "The event's params as one JSON object; empty when the callback's value sharing is NONE or the event has none.",
+    example: '{"sku":"gems_100"}',
+    value: (c) => (c.params === null ? null : JSON.stringify(c.params)),
+  },
+];
+
+const BY_NAME = new Map([...BUILT_INS, ...ATTRIBUTION_BUILT_INS].map((m) => [m.name, m]));
 
 export const BUILT_IN_MACROS: ReadonlyArray<{ name: string; description: string; example: string | null }> =
-  BUILT_INS.map(({ name, description, example }) => Object.freeze({ name, description, example }));
+  [...BUILT_INS, ...ATTRIBUTION_BUILT_INS].map(({ name, description, example }) => Object.freeze({ name, description, example }));
 
 export const BUILT_IN_MACRO_NAMES: ReadonlySet<string> = new Set(BY_NAME.keys());
 

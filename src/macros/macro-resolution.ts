@@ -2,7 +2,7 @@
 // then built-ins; transforms; defaults; and limit-ad-tracking blanking.
 
 import { createHash } from 'node:crypto';
-import { MacroSource, MacroTransform } from '../common/enums';
+import { MacroSource, MacroTransform, ValueSharing } from '../common/enums';
 import type { FieldProblem } from '../common/errors';
 import {
   BUILT_IN_MACRO_NAMES,
@@ -12,6 +12,7 @@ import {
   type PostbackEventContext,
 } from './built-in-macros';
 import { MACRO_NAME_PATTERN } from './template';
+import { isWithheld } from './value-sharing';
 
 export const MACRO_NAME_MAX_LENGTH = 64;
 export const MACRO_PARAM_PATH_MAX_LENGTH = 255;
@@ -38,21 +39,24 @@ const DEVICE_IDENTIFIERS: ReadonlySet<string> = new Set(DEVICE_IDENTIFIER_MACROS
  * Returns the raw (not yet encoded) value of each macro for this event. Unknown names give ''
  * (callbacks naming them are rejected at save time). With `blankDeviceIdentifiers` (limit ad
  * tracking on a callback that has a network), device identifiers and FIELD macros built on them
- * give '' and their defaults do not refill them.
+ * give '' and their defaults do not refill them. With `share` (the callback's value sharing for
+ * this event), withheld macros give their defaultValue, else ''.
  */
 export function createMacroLookup(
   scope: MacroScope,
   ctx: PostbackEventContext,
-  options: { blankDeviceIdentifiers: boolean },
+  options: { blankDeviceIdentifiers: boolean; share?: ValueSharing },
 ): (name: string) => string {
   const blanked = (builtInName: string | null): boolean =>
     options.blankDeviceIdentifiers && builtInName !== null && DEVICE_IDENTIFIERS.has(builtInName);
+  const share = options.share ?? ValueSharing.VALUES_AND_REVENUE;
 
   return (name) => {
     if (blanked(name)) return '';
     const def = scope.appMacros.get(name) ?? scope.globalMacros.get(name);
-    if (!def) return builtInMacroValue(name, ctx) ?? '';
+    if (!def) return isWithheld(share, name, null) ? '' : (builtInMacroValue(name, ctx) ?? '');
     if (def.source === MacroSource.FIELD && blanked(def.path)) return '';
+    if (isWithheld(share, def.source === MacroSource.FIELD ? def.path : null, def.source)) return def.defaultValue ?? '';
     const raw = rawMacroValue(def, ctx);
     // The default is sent as configured, not transformed: it is what the partner expects to see.
     if (raw === null || raw === '') return def.defaultValue ?? '';

@@ -51,3 +51,30 @@ describe('the GraphQL contract', () => {
     expect(stale).toEqual([]);
   });
 });
+
+/**
+ * Blocks of ../shared/contract/next.graphql that are served now: each is checked like
+ * schema.graphql, read as extensions of it (its `extend` lines need the types they extend).
+ */
+const SERVED_NEXT_BLOCKS = ['attribution and partner rules'];
+
+const SHARED_NEXT_PATH = join(__dirname, '..', '..', '..', 'shared', 'contract', 'next.graphql');
+const VENDORED_NEXT_PATH = join(__dirname, '..', '..', 'contract', 'next.graphql');
+const NEXT_PATH = existsSync(SHARED_NEXT_PATH) ? SHARED_NEXT_PATH : VENDORED_NEXT_PATH;
+
+/** The text of one `# ---- name` block of next.graphql, up to the next block. */
+function nextBlock(source: string, name: string): string {
+  const blocks = source.split(/^# -{8,} /m);
+  const block = blocks.find((b) => b.startsWith(`${name}\n`));
+  if (!block) throw new Error(`next.graphql has no block named ${JSON.stringify(name)}`);
+  return block.slice(name.length + 1);
+}
+
+(existsSync(NEXT_PATH) ? describe : describe.skip).each(SERVED_NEXT_BLOCKS)('the next.graphql block "%s"', (name) => {
+  it('is served with no breaking change', async () => {
+    const contract = buildSDLSchema(`${readFileSync(CONTRACT_PATH, 'utf8')}\n${nextBlock(readFileSync(NEXT_PATH, 'utf8'), name)}`);
+    const served = await buildGraphQLSchema();
+    expect(findBreakingChanges(contract, served).map((c) => `${c.type}: ${c.description}`)).toEqual([]);
+  });
+});
+

@@ -25,6 +25,7 @@ describe('validateEventInput', () => {
     expect(event).toEqual({
       appId: APP, eventId: null, name: 'install', occurredAt: null, advertisingId: null, ipAddress: null, userAgent: null,
       country: null, platform: null, campaignId: null, networkSlug: null, revenue: null, currency: null, limitAdTracking: false, params: null,
+      customerUserId: null, deviceId: null, osVersion: null, appVersion: null, attribution: null,
     });
   });
 

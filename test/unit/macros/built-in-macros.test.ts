@@ -13,7 +13,16 @@ const CONTRACT_BUILT_INS = [
   'advertising_id', 'ip_address', 'user_agent', 'bundle_id', 'app_id', 'app_name', 'platform',
   'event_name', 'event_id', 'event_uuid', 'campaign_id', 'network', 'country', 'revenue',
   'currency', 'occurred_at', 'occurred_at_unix', 'received_at_unix', 'delivery_id', 'limit_ad_tracking',
+  ...ATTRIBUTION_BUILT_INS(),
 ];
+
+/** next.graphql, attribution and partner rules. */
+function ATTRIBUTION_BUILT_INS(): string[] {
+  return [
+    'is_attributed', 'attribution_type', 'attributed_at', 'attributed_at_unix', 'days_since_attribution',
+    'customer_user_id', 'device_id', 'os_version', 'app_version', 'partner_event_name', 'params_json',
+  ];
+}
 
 describe('BUILT_IN_MACROS', () => {
   it('lists exactly the contract built-ins, in order', () => {
@@ -164,5 +173,38 @@ describe('formatRevenue', () => {
 
   it.each([NaN, Infinity, -Infinity])('%p has no decimal form', (n) => {
     expect(() => formatRevenue(n)).toThrow(RangeError);
+  });
+});
+
+describe('attribution built-ins', () => {
+  const value = (name: string, overrides: Parameters<typeof makeContext>[0] = {}) => builtInMacroValue(name, makeContext(overrides));
+
+  it('render the attribution of the event as the context carries it', () => {
+    expect(value('is_attributed')).toBe('1');
+    expect(value('is_attributed', { isAttributed: false })).toBe('0');
+    expect(value('attribution_type')).toBe('install');
+    expect(value('attribution_type', { attribution: null })).toBeNull();
+    expect(value('attributed_at')).toBe('2024-04-28T09:15:00.000Z');
+    expect(value('attributed_at_unix')).toBe(String(Date.parse('2024-04-28T09:15:00.000Z') / 1000));
+    expect(value('attributed_at', { attributedAt: null })).toBeNull();
+  });
+
+  it('count whole days since the touchpoint, rounding down', () => {
+    // 2024-04-28T09:15 to 2024-05-01T12:34: three days and a bit.
+    expect(value('days_since_attribution')).toBe('3');
+    expect(value('days_since_attribution', { attributedAt: new Date('2024-05-01T12:34:56.789Z') })).toBe('0');
+    expect(value('days_since_attribution', { attributedAt: new Date('2024-04-30T12:34:56.790Z') })).toBe('0');
+    expect(value('days_since_attribution', { attributedAt: new Date('2024-04-30T12:34:56.789Z') })).toBe('1');
+    expect(value('days_since_attribution', { attributedAt: null })).toBeNull();
+  });
+
+  it('carry the user and device fields, the partner event name and the params as JSON', () => {
+    expect(value('customer_user_id')).toBe('user-8812');
+    expect(value('device_id')).toBe('E3B1C4D2-7F6A-4E2B-9C1D-0A2B3C4D5E6F');
+    expect(value('os_version')).toBe('17.4');
+    expect(value('app_version')).toBe('3.2.0');
+    expect(value('partner_event_name', { partnerEventName: 'af_purchase' })).toBe('af_purchase');
+    expect(JSON.parse(value('params_json', { params: { sku: 'gems', n: 2 } }) as string)).toEqual({ sku: 'gems', n: 2 });
+    expect(value('params_json', { params: null })).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import { MacroSource, MacroTransform, Platform } from '../../../src/common/enums';
+import { AttributionType, MacroSource, MacroTransform, Platform } from '../../../src/common/enums';
 import type { PostbackEventContext } from '../../../src/macros/built-in-macros';
 import type { MacroDefinition } from '../../../src/macros/macro-resolution';
 
@@ -22,6 +22,14 @@ export function makeContext(overrides: Partial<PostbackEventContext> = {}): Post
     params: { sku: 'A-1', items: [{ sku: 'X1', qty: 2 }, { sku: 'X2', qty: 1 }], nested: { deep: { v: 'ok' } } },
     app: { id: 'app-1', name: 'Example Game', bundleId: 'com.example.game', platform: Platform.ANDROID },
     deliveryId: '7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+    customerUserId: 'user-8812',
+    deviceId: 'E3B1C4D2-7F6A-4E2B-9C1D-0A2B3C4D5E6F',
+    osVersion: '17.4',
+    appVersion: '3.2.0',
+    attribution: AttributionType.INSTALL,
+    attributedAt: new Date('2024-04-28T09:15:00.000Z'),
+    isAttributed: true,
+    partnerEventName: 'purchase',
     ...overrides,
   };
 }
