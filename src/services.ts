@@ -15,6 +15,7 @@ import type { ClusterPubSub, ConfigChange } from './pubsub/cluster-pubsub';
 import { toDeliverySnapshot } from './deliveries/delivery-snapshot';
 import { ServiceMetrics } from './observability/metrics';
 import { DeliveryQueue, deliveryQueueOptions } from './dispatch/delivery-queue';
+import { ExchangeRateService } from './revenue/exchange-rate.service';
 
 /** The composition root: every service, built once per process and shared by resolvers and workers. */
 export interface Services {
@@ -37,6 +38,8 @@ export interface Services {
   /** The delivery state machine's SQL: claims, attempts, redeliver (used by the dispatcher and the redeliver mutation). */
   deliveryQueue: DeliveryQueue;
   metrics: ServiceMetrics;
+  /** setExchangeRates / exchangeRates, and the rates in force for recording events (cached per date). */
+  exchangeRates: ExchangeRateService;
 }
 
 export function createServices(deps: {
@@ -51,6 +54,7 @@ export function createServices(deps: {
   const { pubsub } = deps;
   const routing = new RoutingCache(deps.dataSource, clock);
   const deliveryHub = new DeliveryHub();
+  const exchangeRates = new ExchangeRateService(deps.dataSource, clock, () => pubsub.publish('config-changed', { kind: 'exchange-rates' }));
   const metrics = new ServiceMetrics(deps.dataSource, clock);
   deliveryHub.onQueued((deliveries) => metrics.deliveriesQueued.inc(deliveries.length));
 
@@ -60,6 +64,7 @@ export function createServices(deps: {
     pubsub.publish('config-changed', change);
   };
   pubsub.on('config-changed', (change) => {
+    if (change.kind === 'exchange-rates') return exchangeRates.invalidate();
     routing.apply(change);
     if (change.kind === 'networks') void metrics.refreshNetworkNames().catch((error) => deps.logger.warn({ err: error }, 'could not refresh network names for metrics'));
   });
@@ -93,10 +98,11 @@ export function createServices(deps: {
         if (duplicates > 0) metrics.eventsRecorded.inc({ duplicate: 'true' }, duplicates);
       },
       writesSplit: () => metrics.eventWritesSplit.inc(),
-    }),
+    }, exchangeRates),
     deliveries: new DeliveryService(deps.dataSource),
     pubsub,
     metrics,
+    exchangeRates,
     deliveryQueue: new DeliveryQueue(deps.dataSource, clock, deliveryHub, deps.logger, deliveryQueueOptions(deps.config)),
   };
 }

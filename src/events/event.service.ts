@@ -20,6 +20,8 @@ import { matchCallback } from './callback-matching';
 import { Event } from './event.entity';
 import { EVENT_LIMITS, EventInput, validateEventInput, ValidEvent } from './event-validation';
 import { AppRouting, RoutingCache } from './routing-cache';
+import { NO_USD_RATES, type UsdRateLookup, type UsdRateSource } from '../revenue/exchange-rate.service';
+import { storeCutPercentOf } from '../revenue/store-cut';
 
 export interface RecordedEvent {
   event: Event;
@@ -29,6 +31,7 @@ export interface RecordedEvent {
 }
 
 export interface PreviewedPostback extends RenderedPostback {
+  renderNotes: string[];
   wouldFire: boolean;
   notFiredBecause: string | null;
 }
@@ -75,6 +78,7 @@ export class EventService {
     private readonly hub: DeliveryHub,
     private readonly logger: Logger,
     private readonly observer: { recorded(fresh: number, duplicates: number): void; writesSplit?(calls: number): void } = { recorded: () => undefined },
+    private readonly usdRateSource: UsdRateSource = { usdRates: async () => NO_USD_RATES },
   ) {
     this.writer = new GroupCommit<NewPlan[], WriteOutcome>(
       async (calls) => {
@@ -144,10 +148,11 @@ export class EventService {
     });
     problems.throwIfAny();
     const networkIds = events.some((e) => e.networkSlug !== null) ? await this.routing.networkIdsBySlug() : new Map<string, string>();
+    const usdRates = await this.usdRateSource.usdRates(events.map((e) => ({ revenue: e.revenue, currency: e.currency, occurredAt: e.occurredAt ?? now })));
 
     let known = new Map<string, Event>();
     for (let round = 1; ; round++) {
-      const plans = this.plan(events, routings, networkIds, known, now);
+      const plans = this.plan(events, routings, networkIds, known, now, usdRates);
       const fresh = plans.flatMap((p) => (p.kind === 'new' ? [p] : []));
       let outcome: WriteOutcome = 'written';
       try {
@@ -188,12 +193,13 @@ export class EventService {
     const networkIds = valid.networkSlug !== null ? await this.routing.networkIdsBySlug() : new Map<string, string>();
     const event = buildEvent(valid, routing, networkIds, now, PREVIEW_ID);
     const macros = await this.routing.macroScope(callback.appId);
-    const rendered = renderFor(callback, compileCallbackTemplates(callback), { ...routing, macros }, event, PREVIEW_ID);
+    const usdRates = await this.usdRateSource.usdRates([event]);
+    const rendered = renderFor(callback, compileCallbackTemplates(callback), { ...routing, macros }, event, PREVIEW_ID, usdRates);
     const verdict = matchCallback(callback, event);
     return { ...rendered, wouldFire: verdict.fires, notFiredBecause: verdict.fires ? null : verdict.reason };
   }
 
-  private plan(events: ValidEvent[], routings: Map<string, AppRouting | null>, networkIds: Map<string, string>, known: Map<string, Event>, now: Date): Plan[] {
+  private plan(events: ValidEvent[], routings: Map<string, AppRouting | null>, networkIds: Map<string, string>, known: Map<string, Event>, now: Date, usdRates: UsdRateLookup): Plan[] {
     const firstOfKey = new Map<string, number>();
     return events.map((valid, index): Plan => {
       const key = idempotencyKey(valid);
@@ -210,7 +216,7 @@ export class EventService {
       for (const route of routing.routes) {
         if (!matchCallback(route.callback, event).fires) continue;
         const deliveryId = newId(now.getTime());
-        const rendered = renderFor(route.callback, route.compiled, routing, event, deliveryId);
+        const rendered = renderFor(route.callback, route.compiled, routing, event, deliveryId, usdRates);
         deliveries.push(queuedDelivery(deliveryId, event, route.callback, rendered, now));
       }
       return { kind: 'new', event, deliveries };
@@ -300,7 +306,9 @@ function renderFor(
   routing: Pick<AppRouting, 'app' | 'macros'>,
   event: Event,
   deliveryId: string,
-): RenderedPostback {
+  usdRates: UsdRateLookup,
+): RenderedPostback & { renderNotes: string[] } {
+  const renderNotes: string[] = [];
   const context: PostbackEventContext = {
     eventUuid: event.id,
     eventId: event.eventId,
@@ -320,13 +328,16 @@ function renderFor(
     params: event.params,
     app: { id: routing.app.id, name: routing.app.name, bundleId: routing.app.bundleId, platform: routing.app.platform },
     deliveryId,
+    usdRate: usdRates(event.currency, event.occurredAt),
+    storeCutPercent: storeCutPercentOf(routing.app),
+    renderNotes,
   };
   // Limit ad tracking keeps device identifiers from partners; the advertiser's own endpoints (no network) still get them.
   const lookup = createMacroLookup(routing.macros, context, { blankDeviceIdentifiers: event.limitAdTracking && callback.networkId !== null });
-  return renderPostback(compiled, lookup);
+  return { ...renderPostback(compiled, lookup), renderNotes };
 }
 
-function queuedDelivery(id: string, event: Event, callback: Callback, rendered: RenderedPostback, now: Date): Delivery {
+function queuedDelivery(id: string, event: Event, callback: Callback, rendered: RenderedPostback & { renderNotes: string[] }, now: Date): Delivery {
   return Object.assign(new Delivery(), {
     id,
     eventId: event.id,
@@ -338,6 +349,7 @@ function queuedDelivery(id: string, event: Event, callback: Callback, rendered: 
     url: rendered.url,
     body: rendered.body,
     headers: rendered.headers,
+    renderNotes: rendered.renderNotes,
     timeoutMs: callback.timeoutMs,
     attempts: 0,
     maxAttempts: callback.maxAttempts,

@@ -1,6 +1,7 @@
 // The built-in macros of the contract and their values for one event and delivery.
 
 import { Platform } from '../common/enums';
+import { revenueMacros } from '../revenue/revenue-macros';
 
 /** What a postback is rendered from: the event, its app and the delivery being queued. */
 export interface PostbackEventContext {
@@ -22,6 +23,13 @@ export interface PostbackEventContext {
   params: Record<string, unknown> | null;
   app: { id: string; name: string; bundleId: string; platform: Platform };
   deliveryId: string;
+  // Revenue macros (src/revenue/revenue-macros.ts): found when the event is recorded.
+  /** Units of the event's currency per 1 USD in force on its UTC date; null or absent: none. */
+  usdRate?: number | null;
+  /** The app's storeCutPercent (0..100) for the *_net macros; absent: 0. */
+  storeCutPercent?: number | null;
+  /** Filled while rendering with why a value rendered empty (the delivery's renderNotes). */
+  renderNotes?: string[];
 }
 
 interface BuiltInMacro {
@@ -107,6 +115,7 @@ const BUILT_INS: readonly BuiltInMacro[] = [
     example: '0',
     value: (c) => (c.limitAdTracking ? '1' : '0'),
   },
+  ...revenueMacros(formatRevenue),
 ];
 
 const BY_NAME = new Map(BUILT_INS.map((m) => [m.name, m]));

@@ -22,6 +22,7 @@ export function makeContext(overrides: Partial<PostbackEventContext> = {}): Post
     params: { sku: 'A-1', items: [{ sku: 'X1', qty: 2 }, { sku: 'X2', qty: 1 }], nested: { deep: { v: 'ok' } } },
     app: { id: 'app-1', name: 'Example Game', bundleId: 'com.example.game', platform: Platform.ANDROID },
     deliveryId: '7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+    usdRate: 0.92,
     ...overrides,
   };
 }
