@@ -16,6 +16,7 @@ import { toDeliverySnapshot } from './deliveries/delivery-snapshot';
 import { ServiceMetrics } from './observability/metrics';
 import { DeliveryQueue, deliveryQueueOptions } from './dispatch/delivery-queue';
 import { ExchangeRateService } from './revenue/exchange-rate.service';
+import { PresetService } from './presets/preset.service';
 
 /** The composition root: every service, built once per process and shared by resolvers and workers. */
 export interface Services {
@@ -40,6 +41,8 @@ export interface Services {
   metrics: ServiceMetrics;
   /** setExchangeRates / exchangeRates, and the rates in force for recording events (cached per date). */
   exchangeRates: ExchangeRateService;
+  /** partnerTemplates and createCallbackFromTemplate. */
+  presets: PresetService;
 }
 
 export function createServices(deps: {
@@ -80,6 +83,7 @@ export function createServices(deps: {
   const apiKeys = new ApiKeyService(deps.dataSource, clock, deps.adminSecret, (keyId) => pubsub.publish('api-key-revoked', { keyId }));
   pubsub.on('api-key-revoked', ({ keyId }) => apiKeys.forget(keyId));
   const macros = new MacroService(deps.dataSource, (appId) => configChanged(appId ? { kind: 'app', appId } : { kind: 'global-macros' }));
+  const callbacks = new CallbackService(deps.dataSource, macros, (appId) => configChanged({ kind: 'app', appId }));
   return {
     config: deps.config,
     dataSource: deps.dataSource,
@@ -89,7 +93,7 @@ export function createServices(deps: {
     apps: new AppService(deps.dataSource, clock, (appId) => configChanged({ kind: 'app', appId }), (keyIds) => apiKeys.announceRevoked(keyIds)),
     networks: new NetworkService(deps.dataSource, clock, () => configChanged({ kind: 'networks' }), (keyIds) => apiKeys.announceRevoked(keyIds)),
     macros,
-    callbacks: new CallbackService(deps.dataSource, macros, (appId) => configChanged({ kind: 'app', appId })),
+    callbacks,
     deliveryHub,
     routing,
     events: new EventService(deps.dataSource, clock, routing, deliveryHub, deps.logger, {
@@ -103,6 +107,7 @@ export function createServices(deps: {
     pubsub,
     metrics,
     exchangeRates,
+    presets: new PresetService(deps.dataSource, macros, callbacks),
     deliveryQueue: new DeliveryQueue(deps.dataSource, clock, deliveryHub, deps.logger, deliveryQueueOptions(deps.config)),
   };
 }
