@@ -2,6 +2,7 @@
 // preset-catalog.ts. Adding a destination is adding a file; nothing else lists them.
 
 import type { HttpMethod } from '../common/enums';
+import type { ValueSharing } from './attribution-types';
 
 export interface PresetCredential {
   /** Becomes an app-level CONSTANT macro of this name: a macro name, no built-in's. */
@@ -14,7 +15,7 @@ export interface PresetCredential {
 export interface PresetEventMapping {
   eventName: string;
   partnerEventName: string | null;
-  share: 'NONE' | 'VALUES' | 'VALUES_AND_REVENUE';
+  share: ValueSharing;
 }
 
 export interface PartnerPreset {

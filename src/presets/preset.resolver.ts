@@ -67,7 +67,7 @@ export class CreateCallbackFromTemplateInput {
 function toGraphQL(preset: CatalogPreset): PartnerTemplate {
   return {
     ...preset,
-    eventMappings: preset.eventMappings as EventMapping[],
+    eventMappings: preset.eventMappings,
     example: {
       event: preset.example.event,
       credentials: preset.example.credentials,

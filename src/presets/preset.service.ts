@@ -7,7 +7,11 @@ import type { CallbackCommand, CallbackService } from '../callbacks/callback.ser
 import { MACRO_VALUE_MAX_LENGTH } from '../macros/macro-resolution';
 import { Macro } from '../macros/macro.entity';
 import type { MacroService } from '../macros/macro.service';
+import type { ValueSharing } from './attribution-types';
 import { partnerPresets, type CatalogPreset } from './preset-catalog';
+
+/** The shape of CallbackCommand's eventMappings (issue #14). */
+type EventMappingCommand = { eventName: string; partnerEventName?: string | null; share?: ValueSharing | null };
 
 export interface CreateFromTemplateCommand {
   templateId: string;
@@ -16,7 +20,7 @@ export interface CreateFromTemplateCommand {
   name?: string | null;
   credentials: ReadonlyArray<{ name: string; value: string }>;
   eventNames?: string[] | null;
-  eventMappings?: ReadonlyArray<{ eventName: string; partnerEventName?: string | null; share?: string | null }> | null;
+  eventMappings?: EventMappingCommand[] | null;
   signing?: boolean | null;
 }
 
@@ -69,7 +73,8 @@ export class PresetService {
       }
     }
 
-    const command: CallbackCommand & { appId: string; eventMappings?: CreateFromTemplateCommand['eventMappings'] } = {
+    // eventMappings reach the callback once issue #14's CallbackCommand carries them.
+    const command: CallbackCommand & { appId: string; eventMappings?: EventMappingCommand[] | null } = {
       appId: input.appId,
       networkId: input.networkId ?? null,
       name: input.name ?? preset.name,
@@ -78,7 +83,7 @@ export class PresetService {
       bodyTemplate: preset.bodyTemplate,
       headers: preset.headers.map((h) => ({ ...h })),
       eventNames: input.eventNames ?? preset.eventNames,
-      eventMappings: input.eventMappings ?? preset.eventMappings,
+      eventMappings: input.eventMappings ?? preset.eventMappings.map((m) => ({ ...m })),
       attributedOnly: preset.attributedOnly,
       signing: input.signing ?? preset.signing,
     };
