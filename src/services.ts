@@ -15,6 +15,8 @@ import type { ClusterPubSub, ConfigChange } from './pubsub/cluster-pubsub';
 import { toDeliverySnapshot } from './deliveries/delivery-snapshot';
 import { ServiceMetrics } from './observability/metrics';
 import { DeliveryQueue, deliveryQueueOptions } from './dispatch/delivery-queue';
+import { ExchangeRateService } from './revenue/exchange-rate.service';
+import { PresetService } from './presets/preset.service';
 
 /** The composition root: every service, built once per process and shared by resolvers and workers. */
 export interface Services {
@@ -37,6 +39,10 @@ export interface Services {
   /** The delivery state machine's SQL: claims, attempts, redeliver (used by the dispatcher and the redeliver mutation). */
   deliveryQueue: DeliveryQueue;
   metrics: ServiceMetrics;
+  /** setExchangeRates / exchangeRates, and the rates in force for recording events (cached per date). */
+  exchangeRates: ExchangeRateService;
+  /** partnerTemplates and createCallbackFromTemplate. */
+  presets: PresetService;
 }
 
 export function createServices(deps: {
@@ -51,6 +57,7 @@ export function createServices(deps: {
   const { pubsub } = deps;
   const routing = new RoutingCache(deps.dataSource, clock);
   const deliveryHub = new DeliveryHub();
+  const exchangeRates = new ExchangeRateService(deps.dataSource, clock, () => pubsub.publish('config-changed', { kind: 'exchange-rates' }));
   const metrics = new ServiceMetrics(deps.dataSource, clock);
   deliveryHub.onQueued((deliveries) => metrics.deliveriesQueued.inc(deliveries.length));
 
@@ -60,6 +67,7 @@ export function createServices(deps: {
     pubsub.publish('config-changed', change);
   };
   pubsub.on('config-changed', (change) => {
+    if (change.kind === 'exchange-rates') return exchangeRates.invalidate();
     routing.apply(change);
     if (change.kind === 'networks') void metrics.refreshNetworkNames().catch((error) => deps.logger.warn({ err: error }, 'could not refresh network names for metrics'));
   });
@@ -75,6 +83,7 @@ export function createServices(deps: {
   const apiKeys = new ApiKeyService(deps.dataSource, clock, deps.adminSecret, (keyId) => pubsub.publish('api-key-revoked', { keyId }));
   pubsub.on('api-key-revoked', ({ keyId }) => apiKeys.forget(keyId));
   const macros = new MacroService(deps.dataSource, (appId) => configChanged(appId ? { kind: 'app', appId } : { kind: 'global-macros' }));
+  const callbacks = new CallbackService(deps.dataSource, macros, (appId) => configChanged({ kind: 'app', appId }));
   return {
     config: deps.config,
     dataSource: deps.dataSource,
@@ -84,7 +93,7 @@ export function createServices(deps: {
     apps: new AppService(deps.dataSource, clock, (appId) => configChanged({ kind: 'app', appId }), (keyIds) => apiKeys.announceRevoked(keyIds)),
     networks: new NetworkService(deps.dataSource, clock, () => configChanged({ kind: 'networks' }), (keyIds) => apiKeys.announceRevoked(keyIds)),
     macros,
-    callbacks: new CallbackService(deps.dataSource, macros, (appId) => configChanged({ kind: 'app', appId })),
+    callbacks,
     deliveryHub,
     routing,
     events: new EventService(deps.dataSource, clock, routing, deliveryHub, deps.logger, {
@@ -93,10 +102,12 @@ export function createServices(deps: {
         if (duplicates > 0) metrics.eventsRecorded.inc({ duplicate: 'true' }, duplicates);
       },
       writesSplit: () => metrics.eventWritesSplit.inc(),
-    }),
+    }, exchangeRates),
     deliveries: new DeliveryService(deps.dataSource),
     pubsub,
     metrics,
+    exchangeRates,
+    presets: new PresetService(deps.dataSource, macros, callbacks),
     deliveryQueue: new DeliveryQueue(deps.dataSource, clock, deliveryHub, deps.logger, deliveryQueueOptions(deps.config)),
   };
 }

@@ -12,13 +12,21 @@ import { Delivery } from '../deliveries/delivery.entity';
 import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
 import { ApiKey } from '../auth/api-key.entity';
 import { Touchpoint } from '../attribution/touchpoint.entity';
+import { ExchangeRate } from '../revenue/exchange-rate.entity';
 import { InitialSchema1764093600000 } from '../../migrations/1764093600000-InitialSchema';
 import { DeliveryDueAtIndex1795639200000 } from '../../migrations/1795639200000-DeliveryDueAtIndex';
 import { WiderRenderedColumns1795650000000 } from '../../migrations/1795650000000-WiderRenderedColumns';
 import { Attribution1796000000000 } from '../../migrations/1796000000000-Attribution';
+import { ExchangeRates1796100000000 } from '../../migrations/1796100000000-ExchangeRates';
 
-export const ENTITIES = [App, Network, Callback, Macro, Event, Delivery, DeliveryAttempt, ApiKey, Touchpoint];
-export const MIGRATIONS = [InitialSchema1764093600000, DeliveryDueAtIndex1795639200000, WiderRenderedColumns1795650000000, Attribution1796000000000];
+export const ENTITIES = [App, Network, Callback, Macro, Event, Delivery, DeliveryAttempt, ApiKey, Touchpoint, ExchangeRate];
+export const MIGRATIONS = [
+  InitialSchema1764093600000,
+  DeliveryDueAtIndex1795639200000,
+  WiderRenderedColumns1795650000000,
+  Attribution1796000000000,
+  ExchangeRates1796100000000,
+];
 
 export function createDataSource(db: DatabaseConfig, options: { poolSize?: number } = {}): DataSource {
   if (db.type === 'sqlite') {

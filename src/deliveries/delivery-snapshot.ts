@@ -39,6 +39,7 @@ export function toDeliverySnapshot(d: Delivery): DeliverySnapshot {
     deliveredAt: iso(d.deliveredAt),
     createdAt: iso(d.createdAt) as string,
     updatedAt: iso(d.updatedAt) as string,
+    renderNotes: d.renderNotes ?? [],
   };
 }
 

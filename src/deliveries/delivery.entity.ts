@@ -3,6 +3,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { DeliveryStatus, HttpMethod } from '../common/enums';
 import { ID_COLUMN, TIME_COLUMN, jsonTransformer } from '../db/columns';
 import { HttpHeader } from '../callbacks/callback.entity';
+import { renderNotesTransformer } from '../revenue/render-notes';
 
 /**
  * One postback to send: rendered once when queued (method, url, headers, body), so what a
@@ -99,4 +100,9 @@ export class Delivery {
   @Field(() => Date)
   @Column(TIME_COLUMN)
   updatedAt: Date;
+
+  /** Stored as JSON, NULL when empty (most deliveries): nothing extra on the hot path. */
+  @Field(() => [String], { description: "why a macro rendered empty or was cut, e.g. 'revenue_usd: no USD rate for XYZ on 2026-11-28'" })
+  @Column({ type: 'text', nullable: true, transformer: renderNotesTransformer })
+  renderNotes: string[];
 }

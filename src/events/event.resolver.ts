@@ -52,6 +52,7 @@ export class RenderedPostback {
   @Field(() => String, { nullable: true }) body: string | null;
   @Field(() => Boolean, { description: 'whether recording this event would fire the callback (enabled, event name, attribution)' }) wouldFire: boolean;
   @Field(() => String, { nullable: true, description: 'why it would not fire; null when it would' }) notFiredBecause: string | null;
+  @Field(() => [String], { description: "why a macro rendered empty, e.g. 'revenue_usd: no USD rate for XYZ on 2026-11-28' (stored on the delivery as renderNotes)" }) renderNotes: string[];
 }
 
 @Resolver(() => Event)

@@ -24,6 +24,7 @@ import { mappingFor } from '../callbacks/partner-rules';
 import { Event } from './event.entity';
 import { EVENT_LIMITS, EventInput, validateEventInput, ValidEvent } from './event-validation';
 import { AppRouting, RoutingCache } from './routing-cache';
+import { NO_USD_RATES, type UsdRateLookup, type UsdRateSource } from '../revenue/exchange-rate.service';
 
 export interface RecordedEvent {
   event: Event;
@@ -33,6 +34,7 @@ export interface RecordedEvent {
 }
 
 export interface PreviewedPostback extends RenderedPostback {
+  renderNotes: string[];
   wouldFire: boolean;
   notFiredBecause: string | null;
 }
@@ -81,6 +83,7 @@ export class EventService {
     private readonly hub: DeliveryHub,
     private readonly logger: Logger,
     private readonly observer: { recorded(fresh: number, duplicates: number): void; writesSplit?(calls: number): void } = { recorded: () => undefined },
+    private readonly usdRateSource: UsdRateSource = { usdRates: async () => NO_USD_RATES },
   ) {
     this.memory = new AttributionMemory(dataSource, clock);
     this.writer = new GroupCommit<NewPlan[], WriteOutcome>(
@@ -153,10 +156,11 @@ export class EventService {
     problems.throwIfAny();
     const networkIds = events.some((e) => e.networkSlug !== null) ? await this.routing.networkIdsBySlug() : new Map<string, string>();
     const remembered = await this.rememberedFor(events, routings, networkIds, now);
+    const usdRates = await this.usdRateSource.usdRates(events.map((e) => ({ revenue: e.revenue, currency: e.currency, occurredAt: e.occurredAt ?? now })));
 
     let known = new Map<string, Event>();
     for (let round = 1; ; round++) {
-      const plans = this.plan(events, routings, networkIds, remembered, known, now);
+      const plans = this.plan(events, routings, networkIds, remembered, known, now, usdRates);
       const fresh = plans.flatMap((p) => (p.kind === 'new' ? [p] : []));
       let outcome: WriteOutcome = 'written';
       try {
@@ -199,7 +203,8 @@ export class EventService {
     const sent = sentAttribution(valid, networkIds, now);
     const event = buildEvent(valid, routing, sent, attributeEvent(sent, chooseTouchpoint(candidatesOf(valid, remembered), sent.occurredAt, routing.app.attributionMemoryDays)), now, PREVIEW_ID);
     const macros = await this.routing.macroScope(callback.appId);
-    const rendered = renderFor(callback, compileCallbackTemplates(callback), { ...routing, macros }, event, PREVIEW_ID);
+    const usdRates = await this.usdRateSource.usdRates([event]);
+    const rendered = renderFor(callback, compileCallbackTemplates(callback), { ...routing, macros }, event, PREVIEW_ID, usdRates);
     const verdict = matchCallback(callback, event);
     return { ...rendered, wouldFire: verdict.fires, notFiredBecause: verdict.fires ? null : verdict.reason };
   }
@@ -232,6 +237,7 @@ export class EventService {
     remembered: Map<string, RememberedTouchpoint[]>,
     known: Map<string, Event>,
     now: Date,
+    usdRates: UsdRateLookup,
   ): Plan[] {
     const firstOfKey = new Map<string, number>();
     // Touchpoints of this call's earlier events attribute its later ones as remembered ones would.
@@ -261,7 +267,7 @@ export class EventService {
       for (const route of routing.routes) {
         if (!matchCallback(route.callback, event).fires) continue;
         const deliveryId = newId(now.getTime());
-        const rendered = renderFor(route.callback, route.compiled, routing, event, deliveryId);
+        const rendered = renderFor(route.callback, route.compiled, routing, event, deliveryId, usdRates);
         deliveries.push(queuedDelivery(deliveryId, event, route.callback, rendered, now));
       }
       return { kind: 'new', event, deliveries, touchpoint };
@@ -391,11 +397,13 @@ function renderFor(
   routing: Pick<AppRouting, 'app' | 'macros'>,
   event: Event,
   deliveryId: string,
-): RenderedPostback {
+  usdRates: UsdRateLookup,
+): RenderedPostback & { renderNotes: string[] } {
   // Another partner's attribution is never shared: to a network the event is not attributed to,
   // the attribution fields are absent. The advertiser's own endpoints (no network) see them all.
   const shared = sharesAttributionWith(callback.networkId, event);
   const mapping = mappingFor(callback.eventMappings, event.name);
+  const renderNotes: string[] = [];
   const context: PostbackEventContext = {
     eventUuid: event.id,
     eventId: event.eventId,
@@ -423,16 +431,19 @@ function renderFor(
     attributedAt: shared ? event.attributedAt : null,
     isAttributed: shared && event.networkId !== null,
     partnerEventName: mapping?.partnerEventName ?? event.name,
+    usdRate: usdRates(event.currency, event.occurredAt),
+    storeCutPercent: routing.app.storeCutPercent,
+    renderNotes,
   };
   // Limit ad tracking keeps device identifiers from partners; the advertiser's own endpoints (no network) still get them.
   const lookup = createMacroLookup(routing.macros, context, {
     blankDeviceIdentifiers: event.limitAdTracking && callback.networkId !== null,
     share: mapping?.share ?? ValueSharing.VALUES_AND_REVENUE,
   });
-  return renderPostback(compiled, lookup);
+  return { ...renderPostback(compiled, lookup), renderNotes };
 }
 
-function queuedDelivery(id: string, event: Event, callback: Callback, rendered: RenderedPostback, now: Date): Delivery {
+function queuedDelivery(id: string, event: Event, callback: Callback, rendered: RenderedPostback & { renderNotes: string[] }, now: Date): Delivery {
   // delaySeconds: the first attempt falls due that much later (the dispatcher takes rows by dueAt).
   const due = callback.delaySeconds > 0 ? new Date(now.getTime() + callback.delaySeconds * 1000) : now;
   return Object.assign(new Delivery(), {
@@ -446,6 +457,7 @@ function queuedDelivery(id: string, event: Event, callback: Callback, rendered: 
     url: rendered.url,
     body: rendered.body,
     headers: rendered.headers,
+    renderNotes: rendered.renderNotes,
     timeoutMs: callback.timeoutMs,
     attempts: 0,
     maxAttempts: callback.maxAttempts,

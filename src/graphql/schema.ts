@@ -10,9 +10,11 @@ import { ApiKeyResolver } from '../auth/api-key.resolver';
 import { EventResolver } from '../events/event.resolver';
 import { DeliveryResolver } from '../deliveries/delivery.resolver';
 import { RedeliverResolver } from '../deliveries/redeliver.resolver';
+import { ExchangeRateResolver } from '../revenue/exchange-rate.resolver';
+import { PresetResolver } from '../presets/preset.resolver';
 import { DateTimeScalar } from './scalars';
 
-export const RESOLVERS = [AppResolver, NetworkResolver, CallbackResolver, MacroResolver, ApiKeyResolver, EventResolver, DeliveryResolver, RedeliverResolver] as const;
+export const RESOLVERS = [AppResolver, NetworkResolver, CallbackResolver, MacroResolver, ApiKeyResolver, EventResolver, DeliveryResolver, RedeliverResolver, ExchangeRateResolver, PresetResolver] as const;
 
 export async function buildGraphQLSchema(options: { emitSchemaFile?: string } = {}): Promise<GraphQLSchema> {
   return buildSchema({

@@ -1,6 +1,7 @@
 // The built-in macros of the contract and their values for one event and delivery.
 
 import { AttributionType, Platform } from '../common/enums';
+import { revenueMacros } from '../revenue/revenue-macros';
 
 /** What a postback is rendered from: the event, its app and the delivery being queued. */
 export interface PostbackEventContext {
@@ -35,6 +36,14 @@ export interface PostbackEventContext {
   isAttributed: boolean;
   /** The callback's eventMappings name for this event, else the event's own name. */
   partnerEventName: string;
+
+  // Revenue macros (src/revenue/revenue-macros.ts): found when the event is recorded.
+  /** Units of the event's currency per 1 USD in force on its UTC date; null or absent: none. */
+  usdRate?: number | null;
+  /** The app's storeCutPercent (0..100) for the *_net macros; absent: 0. */
+  storeCutPercent?: number | null;
+  /** Filled while rendering with why a value rendered empty (the delivery's renderNotes). */
+  renderNotes?: string[];
 }
 
 interface BuiltInMacro {
@@ -120,6 +129,7 @@ const BUILT_INS: readonly BuiltInMacro[] = [
     example: '0',
     value: (c) => (c.limitAdTracking ? '1' : '0'),
   },
+  ...revenueMacros(formatRevenue),
 ];
 
 // Attribution and partner rules.

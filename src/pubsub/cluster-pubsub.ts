@@ -10,7 +10,7 @@ import type { DatabaseConfig } from '../config/config';
 import type { Logger } from '../common/logger';
 import type { DeliverySnapshot } from '../deliveries/delivery-snapshot';
 
-export type ConfigChange = { kind: 'app'; appId: string } | { kind: 'global-macros' } | { kind: 'networks' };
+export type ConfigChange = { kind: 'app'; appId: string } | { kind: 'global-macros' } | { kind: 'networks' } | { kind: 'exchange-rates' };
 
 export interface ClusterTopics {
   'delivery-updated': DeliverySnapshot;

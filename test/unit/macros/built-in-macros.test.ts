@@ -13,6 +13,7 @@ const CONTRACT_BUILT_INS = [
   'advertising_id', 'ip_address', 'user_agent', 'bundle_id', 'app_id', 'app_name', 'platform',
   'event_name', 'event_id', 'event_uuid', 'campaign_id', 'network', 'country', 'revenue',
   'currency', 'occurred_at', 'occurred_at_unix', 'received_at_unix', 'delivery_id', 'limit_ad_tracking',
+  'revenue_usd', 'revenue_usd_cents', 'revenue_usd_micros', 'revenue_net', 'revenue_usd_net',
   ...ATTRIBUTION_BUILT_INS(),
 ];
 
@@ -66,6 +67,11 @@ describe('builtInMacroValue', () => {
     ['received_at_unix', '1714566901'],
     ['delivery_id', '7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d'],
     ['limit_ad_tracking', '0'],
+    ['revenue_usd', '5.423913'],
+    ['revenue_usd_cents', '542'],
+    ['revenue_usd_micros', '5423913'],
+    ['revenue_net', '4.99'],
+    ['revenue_usd_net', '5.423913'],
   ])('%s of a full event is %p', (name, expected) => {
     expect(builtInMacroValue(name, ctx)).toBe(expected);
   });

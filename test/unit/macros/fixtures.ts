@@ -30,6 +30,7 @@ export function makeContext(overrides: Partial<PostbackEventContext> = {}): Post
     attributedAt: new Date('2024-04-28T09:15:00.000Z'),
     isAttributed: true,
     partnerEventName: 'purchase',
+    usdRate: 0.92,
     ...overrides,
   };
 }
