@@ -22,8 +22,12 @@ import { fieldsOf, type Fragments } from './selections';
 export const DEFAULT_PAGE_SIZE = 20;
 /** The largest page a field serves (contract: `first` at most 100); a larger `first` is refused by the field itself. */
 export const MAX_PAGE_SIZE = 100;
-/** A list with no page argument (apps, networks, an app's callbacks): a nominal size. */
-export const UNPAGED_LIST_ESTIMATE = 10;
+/**
+ * A list with no page argument (an event's deliveries, an app's callbacks, apps): counted as
+ * one lookup. These lists are bounded by configuration limits and loaded in one batch; the
+ * amplification the cost stops is aliases × pages.
+ */
+export const UNPAGED_LIST_ESTIMATE = 1;
 
 export function operationCost(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Fragments, variables: Record<string, unknown> | undefined): number {
   const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
