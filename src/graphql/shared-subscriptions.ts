@@ -4,11 +4,87 @@
 // loaders' queries, and the result is handed to all 500. The scope is what decides what a
 // caller may see (role and bound app or network), so callers that share a scope get
 // identical answers.
-import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import { print, subscribe as graphqlSubscribe, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { SUBSCRIBER_BUFFER } from '../pubsub/cluster-pubsub';
 
-type Subscriber = { push: (result: ExecutionResult) => unknown; stop: (error?: unknown) => unknown };
+/**
+ * One subscriber's end of a shared execution: an async iterator over the results pushed to it,
+ * keeping at most `limit` unread (the oldest are dropped, as the pub/sub's buffer does). Plain
+ * rather than a Repeater: a push here is a queue append or one resolved promise, and a fan-out
+ * makes hundreds of them per update (Repeater's push, several promises each, was the largest
+ * cost of a 500-subscriber fan-out after the socket writes).
+ */
+export class SubscriberChannel<T> implements AsyncIterableIterator<T> {
+  private readonly queue: T[] = [];
+  private waiting: ((result: IteratorResult<T>) => void) | null = null;
+  private failWaiting: ((error: unknown) => void) | null = null;
+  private finished = false;
+  private error: unknown = null;
+
+  constructor(
+    private readonly limit: number,
+    private readonly onClose: () => void,
+  ) {}
+
+  push(value: T): void {
+    if (this.finished) return;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = this.failWaiting = null;
+      resolve({ value, done: false });
+      return;
+    }
+    this.queue.push(value);
+    if (this.queue.length > this.limit) this.queue.shift();
+  }
+
+  /** Ends the iteration after what is queued; with an error, the next read throws it. */
+  stop(error?: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.error = error ?? null;
+    if (this.waiting) {
+      const [resolve, reject] = [this.waiting, this.failWaiting];
+      this.waiting = this.failWaiting = null;
+      if (error !== undefined) reject?.(error);
+      else resolve({ value: undefined, done: true });
+    }
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift() as T, done: false });
+    if (this.finished) {
+      const error = this.error;
+      this.error = null;
+      return error !== null ? Promise.reject(error) : Promise.resolve({ value: undefined, done: true });
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting = resolve;
+      this.failWaiting = reject;
+    });
+  }
+
+  /** The subscriber left (graphql-ws calls this on complete or close). */
+  return(): Promise<IteratorResult<T>> {
+    this.queue.length = 0;
+    if (!this.finished) {
+      this.stop();
+      this.onClose();
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error: unknown): Promise<IteratorResult<T>> {
+    void this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+type Subscriber = SubscriberChannel<ExecutionResult>;
 
 interface Group {
   subscribers: Set<Subscriber>;
@@ -77,20 +153,19 @@ export function createSharedSubscriptions(scopeOf: (contextValue: unknown) => st
         forget(key, shared);
         return group;
       }
-      return new Repeater<ExecutionResult>(async (push, stop) => {
-        const subscriber: Subscriber = { push, stop };
-        group.subscribers.add(subscriber);
-        if (!group.pumping) {
-          group.pumping = true;
-          void pump(key, group, shared);
-        }
-        await stop;
+      const subscriber: Subscriber = new SubscriberChannel<ExecutionResult>(SUBSCRIBER_BUFFER, () => {
         group.subscribers.delete(subscriber);
         if (group.subscribers.size === 0) {
           forget(key, shared);
-          await group.source.return?.(undefined);
+          void group.source.return?.(undefined);
         }
-      }, new SlidingBuffer(SUBSCRIBER_BUFFER));
+      });
+      group.subscribers.add(subscriber);
+      if (!group.pumping) {
+        group.pumping = true;
+        void pump(key, group, shared);
+      }
+      return subscriber;
     },
   };
 }

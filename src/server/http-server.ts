@@ -6,7 +6,7 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { expressMiddleware } from '@as-integrations/express5';
 import { isUtf8 } from 'node:buffer';
 import { getOperationAST, GraphQLError, GraphQLSchema, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { Principal } from '../auth/principal';
 import { parseBearer } from '../auth/secrets';
@@ -94,6 +94,23 @@ function capConnectionsPerAddress(server: http.Server, max: number, onRefused: (
 }
 const TOO_MANY_CONNECTIONS = 'too many open connections from this address';
 
+const corked = new WeakSet<object>();
+/**
+ * Holds a WebSocket's writes until the event loop's next turn. One update reaches every
+ * subscription of a socket in the same turn; corked, their frames leave in one write instead
+ * of one system call each (writev was the largest cost of a 500-subscriber fan-out).
+ */
+function corkUntilNextTurn(socket: WebSocket): void {
+  const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void; destroyed?: boolean } })._socket;
+  if (!tcp || corked.has(tcp)) return;
+  corked.add(tcp);
+  tcp.cork();
+  setImmediate(() => {
+    corked.delete(tcp);
+    if (!tcp.destroyed) tcp.uncork();
+  });
+}
+
 export async function createHttpServer(services: Services, schema: GraphQLSchema): Promise<HttpServerHandle> {
   const { logger, metrics } = services;
   const security = services.config.security;
@@ -177,8 +194,10 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
       // Errors over WebSocket get the same codes and masking as over HTTP.
       // Subscribers asking the same thing in the same scope share one execution per update.
       subscribe: (args) => sharedSubscriptions.subscribe(args),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined,
+      onNext: (ctx, _id, _payload, _args, result) => {
+        corkUntilNextTurn(ctx.extra.socket);
+        return result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined;
+      },
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;

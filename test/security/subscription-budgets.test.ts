@@ -15,9 +15,13 @@ const FLAT = 'subscription { deliveryUpdated { id } }';
 class Connection {
   readonly client: Client;
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** Resolves when the server acknowledged the connection (its key counted against the cap). */
+  readonly connected: Promise<void>;
   constructor(url: string, secret: string) {
     let onClosed: (value: { code: number; reason: string }) => void = () => undefined;
+    let onConnected: () => void = () => undefined;
     this.closed = new Promise((resolve) => (onClosed = resolve));
+    this.connected = new Promise((resolve) => (onConnected = resolve));
     this.client = createClient({
       url: url.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
@@ -25,7 +29,10 @@ class Connection {
       retryAttempts: 0,
       lazy: false,
       onNonLazyError: () => undefined,
-      on: { closed: (event) => onClosed({ code: (event as { code: number }).code, reason: String((event as { reason?: string }).reason ?? '') }) },
+      on: {
+        connected: () => onConnected(),
+        closed: (event) => onClosed({ code: (event as { code: number }).code, reason: String((event as { reason?: string }).reason ?? '') }),
+      },
     });
   }
   subscribe(query: string): { messages: Message[]; errors: unknown[] } {
@@ -128,6 +135,7 @@ describe.each(testDatabases())('subscription budgets and shared fan-out on %s', 
     const other = await fx.partnerKey(network.id);
     const [a, b] = [connect(partner), connect(partner)];
     const subs = [a.subscribe(FLAT), b.subscribe(FLAT)];
+    await Promise.all([a.connected, b.connected]);
     const third = connect(partner);
     third.subscribe(FLAT);
     const closed = await third.closed;
