@@ -173,7 +173,7 @@ function loadSecurityConfig(env: Env): SecurityConfig {
     introspection: choiceSetting(env, 'GRAPHQL_INTROSPECTION', ['keys', 'admin', 'off'] as const, 'keys'),
     headersTimeoutSeconds: intSetting(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
     requestTimeoutSeconds: intSetting(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
-    maxConnectionsPerAddress: intSetting(env, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS', 256, 0, 1_000_000),
+    maxConnectionsPerAddress: intSetting(env, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS', 1024, 0, 1_000_000),
     maxSocketsPerKey: intSetting(env, 'WS_MAX_CONNECTIONS_PER_KEY', 10, 0, 1_000_000),
     maxSubscriptionsPerSocket: intSetting(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 0, 1_000_000),
     maxQueryCost: intSetting(env, 'MAX_QUERY_COST', 10_000, 1, 1_000_000_000),
