@@ -166,3 +166,13 @@ describe('request budget configuration', () => {
     expect(() => loadConfig({ RATE_LIMIT_ADMIN_BURST: '0' })).toThrow(/RATE_LIMIT_ADMIN_BURST/);
   });
 });
+
+describe('security configuration', () => {
+  it('has API-sized defaults and refuses settings that contradict each other', () => {
+    const security = loadConfig({}).security;
+    expect(security).toMatchObject({ introspection: 'keys', headersTimeoutSeconds: 10, requestTimeoutSeconds: 30, maxConnectionsPerAddress: 1024, maxSocketsPerKey: 10, maxSubscriptionsPerSocket: 20, maxQueryCost: 10_000 });
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_SECONDS: '60', HTTP_REQUEST_TIMEOUT_SECONDS: '30' })).toThrow(/HTTP_HEADERS_TIMEOUT_SECONDS/);
+    expect(() => loadConfig({ GRAPHQL_INTROSPECTION: 'anyone' })).toThrow(/GRAPHQL_INTROSPECTION/);
+    expect(loadConfig({ WS_MAX_CONNECTIONS_PER_KEY: '0' }).security.maxSocketsPerKey).toBe(0);
+  });
+});
