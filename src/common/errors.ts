@@ -8,6 +8,12 @@ export enum ErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   CONFLICT = 'CONFLICT',
   NOT_IMPLEMENTED = 'NOT_IMPLEMENTED',
+  /** The key's request budget is spent for now (HTTP 429 with Retry-After). */
+  RATE_LIMITED = 'RATE_LIMITED',
+  /** One operation would cost more than MAX_QUERY_COST. */
+  QUERY_TOO_COSTLY = 'QUERY_TOO_COSTLY',
+  /** More operations on one WebSocket than WS_MAX_SUBSCRIPTIONS_PER_CONNECTION. */
+  SUBSCRIPTION_LIMIT = 'SUBSCRIPTION_LIMIT',
 }
 
 export class DomainError extends Error {

@@ -22,6 +22,32 @@ export interface Config {
   dispatchSender: 'got' | 'undici';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logPretty: boolean;
+  security: SecurityConfig;
+}
+
+/** A token bucket: `perSecond` tokens come back each second, up to `burst`; 0 per second: no limit. */
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+/** Limits that protect the service from its own clients (README, "Security"). */
+export interface SecurityConfig {
+  /** Who may introspect the schema: any valid key, ADMIN keys only, or nobody. */
+  introspection: 'keys' | 'admin' | 'off';
+  /** Seconds a client has to send a request's headers, and its whole request. */
+  headersTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
+  /** Open TCP connections (HTTP and WebSocket) from one client address; 0: no cap. */
+  maxConnectionsPerAddress: number;
+  /** Open WebSockets of one API key (per process); 0: no cap. */
+  maxSocketsPerKey: number;
+  /** Active subscriptions on one WebSocket; 0: no cap. */
+  maxSubscriptionsPerSocket: number;
+  /** The estimated cost (objects in the answer: aliases × page sizes) one operation may have. */
+  maxQueryCost: number;
+  /** Request budgets per API key, in cost units, by role. */
+  rateLimits: { SDK: RateLimit; PARTNER: RateLimit; ADMIN: RateLimit };
 }
 
 /** The longest callback timeout the API accepts (contract: timeoutMs 100..30000). */
@@ -123,11 +149,47 @@ export function loadConfig(env: Env): Config {
     dispatchSender: choiceSetting(env, 'DISPATCH_SENDER', ['got', 'undici'] as const, 'undici'),
     logLevel: choiceSetting(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     logPretty: boolSetting(env, 'LOG_PRETTY', false),
+    security: loadSecurityConfig(env),
   };
   if (config.dispatchBackoffMaxMs < config.dispatchBackoffBaseMs) {
     throw new ConfigError('DISPATCH_BACKOFF_MAX_MS must not be below DISPATCH_BACKOFF_BASE_MS');
   }
   return config;
+}
+
+function rateLimit(env: Env, role: string, perSecond: number, burst: number): RateLimit {
+  const limit = {
+    perSecond: intSetting(env, `RATE_LIMIT_${role}_PER_SECOND`, perSecond, 0, 100_000_000),
+    burst: intSetting(env, `RATE_LIMIT_${role}_BURST`, burst, 1, 1_000_000_000),
+  };
+  if (limit.perSecond > 0 && limit.burst < limit.perSecond / 1000) {
+    throw new ConfigError(`RATE_LIMIT_${role}_BURST must be at least a millisecond's worth of RATE_LIMIT_${role}_PER_SECOND`);
+  }
+  return limit;
+}
+
+function loadSecurityConfig(env: Env): SecurityConfig {
+  const security: SecurityConfig = {
+    introspection: choiceSetting(env, 'GRAPHQL_INTROSPECTION', ['keys', 'admin', 'off'] as const, 'keys'),
+    headersTimeoutSeconds: intSetting(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
+    requestTimeoutSeconds: intSetting(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
+    maxConnectionsPerAddress: intSetting(env, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS', 1024, 0, 1_000_000),
+    maxSocketsPerKey: intSetting(env, 'WS_MAX_CONNECTIONS_PER_KEY', 10, 0, 1_000_000),
+    maxSubscriptionsPerSocket: intSetting(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 0, 1_000_000),
+    maxQueryCost: intSetting(env, 'MAX_QUERY_COST', 10_000, 1, 1_000_000_000),
+    // An SDK backend records events at thousands per second (a recordEvent with its event and
+    // deliveries costs 3, a batch 3 per event; BENCHMARKS.md reaches 19,000 events/s in
+    // batches); a PARTNER reads pages of its deliveries (a page of 100 with their events: 301).
+    rateLimits: {
+      SDK: rateLimit(env, 'SDK', 100_000, 200_000),
+      PARTNER: rateLimit(env, 'PARTNER', 5_000, 20_000),
+      ADMIN: rateLimit(env, 'ADMIN', 50_000, 100_000),
+    },
+  };
+  if (security.headersTimeoutSeconds > security.requestTimeoutSeconds) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_SECONDS must not be above HTTP_REQUEST_TIMEOUT_SECONDS');
+  }
+  return security;
 }
 
 /** For the entry points: the configuration, or one line naming what is wrong and exit code 1. */

@@ -16,7 +16,7 @@ import {
 } from './address-guard';
 import { RESPONSE_SNIPPET_BYTES } from './retry-policy';
 import { RENDERED_LIMITS } from '../macros/render-postback';
-import { signPostback } from './signing';
+import { signedContent, signPostback } from './signing';
 
 /** Past this many response bytes the connection is dropped instead of drained for reuse. */
 export const MAX_DRAINED_RESPONSE_BYTES = 64 * 1024;
@@ -161,7 +161,7 @@ function prepare(p: OutgoingPostback, options: SenderOptions, startedAt: Date, t
     else headers[key] = [existing, value];
   }
 
-  // A GET carries no body, and its signature covers the empty string.
+  // A GET carries no body; its signature covers its request target instead (signing.ts).
   const body = p.method === 'POST' ? (p.body ?? '') : undefined;
   if (body !== undefined && headers['content-type'] === undefined) {
     headers['content-type'] = DEFAULT_POST_CONTENT_TYPE;
@@ -172,7 +172,7 @@ function prepare(p: OutgoingPostback, options: SenderOptions, startedAt: Date, t
   if (p.signingSecret) {
     const timestamp = Math.floor(startedAt.getTime() / 1000);
     headers['webhook-timestamp'] = String(timestamp);
-    headers['webhook-signature'] = signPostback(p.signingSecret, p.deliveryId, timestamp, body ?? '');
+    headers['webhook-signature'] = signPostback(p.signingSecret, p.deliveryId, timestamp, signedContent(p.method, check.url.pathname + check.url.search, body));
   }
   return {
     ok: true,

@@ -16,7 +16,9 @@ export function createFormatError(logger: Logger, onError: (code: string) => voi
   };
 
   function format(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    // Refusals raised before execution (operation-guard.ts) carry their domain error without a path.
+    const original = unwrapped instanceof GraphQLError && unwrapped.originalError instanceof DomainError ? unwrapped.originalError : unwrapped;
     if (original instanceof DomainError) {
       return {
         message: original.message,

@@ -76,6 +76,22 @@ export class ServiceMetrics {
     labelNames: ['stage'] as const,
     registers: [this.registry],
   });
+  readonly requestsRefused = new Counter({
+    name: 'postbacks_requests_refused_total',
+    help: 'Requests and connections refused by a limit, by reason (rate_limited, query_cost, connections_per_address, sockets_per_key, subscriptions_per_socket) and key role (none: no key)',
+    labelNames: ['reason', 'role'] as const,
+    registers: [this.registry],
+  });
+  readonly subscriptionExecutions = new Counter({
+    name: 'postbacks_subscription_executions_total',
+    help: 'Executions of a subscription selection for one update; subscribers asking the same thing in the same scope share one',
+    registers: [this.registry],
+  });
+  readonly subscriptionMessages = new Counter({
+    name: 'postbacks_subscription_messages_total',
+    help: 'Subscription results handed to subscribers (one execution reaches every subscriber that shares it)',
+    registers: [this.registry],
+  });
   readonly graphqlErrors = new Counter({
     name: 'postbacks_graphql_errors_total',
     help: 'Errors returned by GraphQL operations, by extensions.code',

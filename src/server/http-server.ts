@@ -5,8 +5,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { isUtf8 } from 'node:buffer';
-import { GraphQLError, GraphQLSchema, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
-import { WebSocketServer } from 'ws';
+import { getOperationAST, GraphQLError, GraphQLSchema, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { Principal } from '../auth/principal';
 import { parseBearer } from '../auth/secrets';
@@ -17,6 +17,12 @@ import { fieldCountLimitRule } from '../graphql/complexity-limit';
 import type { GraphQLContext } from '../graphql/context';
 import type { Services } from '../services';
 import { registerOperationalRoutes } from './operational-routes';
+import { createMemoryBudget, createRedisBudget, type RequestBudget } from '../auth/request-budget';
+import { createOperationGuard } from '../graphql/operation-guard';
+import { mayGetSuggestions, withoutSuggestions } from '../graphql/introspection';
+import { createSharedSubscriptions } from '../graphql/shared-subscriptions';
+import { channelPrefix } from '../pubsub/cluster-pubsub';
+import { DomainError, ErrorCode } from '../common/errors';
 import { createGraphQLPostHandler, takesGraphQLPost } from './graphql-post';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -45,16 +51,97 @@ export interface HttpServerHandle {
 
 type SocketExtra = { principal?: Principal | null };
 
+/** WebSocket close code past WS_MAX_CONNECTIONS_PER_KEY (4xxx: the application's range; 429 as in HTTP). */
+export const CLOSE_TOO_MANY_SOCKETS = 4429;
+
+export class SubscriptionLimitError extends DomainError {
+  constructor(max: number) {
+    super(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${max} operations may be active on one WebSocket; complete one or open another connection`, { max });
+  }
+}
+
+/** What decides what a subscriber may see: callers with the same scope get the same answers. */
+export function subscriptionScope(principal: Principal | null | undefined): string | null {
+  if (!principal) return null;
+  if (principal.role === 'SDK') return `SDK:${principal.appId}`;
+  if (principal.role === 'PARTNER') return `PARTNER:${principal.networkId}`;
+  return 'ADMIN';
+}
+
+/**
+ * Caps open TCP connections (HTTP keep-alive and WebSocket alike) per client address. Past the
+ * cap a connection is answered with 429 and closed before its request is read.
+ */
+function capConnectionsPerAddress(server: http.Server, max: number, onRefused: () => void): void {
+  if (max === 0) return;
+  const open = new Map<string, number>();
+  server.on('connection', (socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > max) {
+      onRefused();
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${TOO_MANY_CONNECTIONS.length}\r\n\r\n${TOO_MANY_CONNECTIONS}`);
+      socket.destroySoon();
+      return;
+    }
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left <= 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
+}
+const TOO_MANY_CONNECTIONS = 'too many open connections from this address';
+
+const corked = new WeakSet<object>();
+/**
+ * Holds a WebSocket's writes until the event loop's next turn. One update reaches every
+ * subscription of a socket in the same turn; corked, their frames leave in one write instead
+ * of one system call each (writev was the largest cost of a 500-subscriber fan-out).
+ */
+function corkUntilNextTurn(socket: WebSocket): void {
+  const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void; destroyed?: boolean } })._socket;
+  if (!tcp || corked.has(tcp)) return;
+  corked.add(tcp);
+  tcp.cork();
+  setImmediate(() => {
+    corked.delete(tcp);
+    if (!tcp.destroyed) tcp.uncork();
+  });
+}
+
 export async function createHttpServer(services: Services, schema: GraphQLSchema): Promise<HttpServerHandle> {
-  const { logger } = services;
+  const { logger, metrics } = services;
+  const security = services.config.security;
   const app = express();
   app.disable('x-powered-by');
   // POST /graphql with a plain JSON body skips Express (graphql-post.ts); the rest is Express's.
   let graphqlPost: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | null = null;
-  const server = http.createServer((req, res) => {
+  // Node's defaults hold a slow client for 60 s (headers) and 300 s (request): sized for an API here.
+  const serverOptions: http.ServerOptions = {
+    headersTimeout: security.headersTimeoutSeconds * 1000,
+    requestTimeout: security.requestTimeoutSeconds * 1000,
+    // How often Node looks for requests past those timeouts (its default, 30 s, would overshoot short ones).
+    connectionsCheckingInterval: Math.min(1000, security.headersTimeoutSeconds * 250),
+  };
+  const server = http.createServer(serverOptions, (req, res) => {
     if (graphqlPost && takesGraphQLPost(req.method, req.url, req.headers, MAX_BODY_BYTES)) graphqlPost(req, res);
     else app(req, res);
   });
+  capConnectionsPerAddress(server, security.maxConnectionsPerAddress, () => metrics.requestsRefused.inc({ reason: 'connections_per_address', role: 'none' }));
+
+  const budget: RequestBudget = services.config.redisUrl
+    ? await createRedisBudget(services.config.redisUrl, channelPrefix(services.config.database), (error) => logger.warn({ err: error }, 'request budgets: Redis did not answer; allowing the request'))
+    : createMemoryBudget();
+  const guard = createOperationGuard({ schema, security, budget, metrics });
+  const sharedSubscriptions = createSharedSubscriptions(
+    (contextValue) => subscriptionScope((contextValue as GraphQLContext).principal),
+    (subscribers) => {
+      metrics.subscriptionExecutions.inc();
+      metrics.subscriptionMessages.inc(subscribers);
+    },
+  );
 
   const contextForRequest = async (req: http.IncomingMessage): Promise<GraphQLContext> => {
     const secret = parseBearer(req.headers.authorization);
@@ -66,19 +153,36 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
   // The same 1 MB bound as HTTP bodies (ws accepts 100 MB messages by default).
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_BODY_BYTES });
   const openSockets = new Map<string, Set<{ close(code: number, reason: string): void }>>();
+  /** Open sockets per key, for WS_MAX_CONNECTIONS_PER_KEY (the bootstrap ADMIN secret counts as one key). */
+  const socketsPerKey = new Map<string, number>();
   const wsCleanup = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
       // Parsed here, with the token limit HTTP requests get, then validated with the same rules.
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
         let document: DocumentNode;
         try {
           document = parse(payload.query, { maxTokens: MAX_QUERY_TOKENS });
         } catch (error) {
           return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
         }
+        const principal = (ctx.extra as SocketExtra).principal ?? null;
         const errors = validate(schema, document, [...specifiedRules, ...VALIDATION_RULES]);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) {
+          if (!mayGetSuggestions(principal)) errors.forEach((error) => (error.message = withoutSuggestions(error.message)));
+          return errors;
+        }
+        // ctx.subscriptions holds this operation too, and every other one still running on the socket.
+        const active = Object.keys(ctx.subscriptions).length;
+        if (security.maxSubscriptionsPerSocket > 0 && active > security.maxSubscriptionsPerSocket) {
+          metrics.requestsRefused.inc({ reason: 'subscriptions_per_socket', role: principal?.role ?? 'none' });
+          return [new GraphQLError(`at most ${security.maxSubscriptionsPerSocket} operations may be active on one WebSocket`, { originalError: new SubscriptionLimitError(security.maxSubscriptionsPerSocket) })];
+        }
+        const operation = getOperationAST(document, payload.operationName);
+        if (operation) {
+          const refused = await guard.check(principal, document, operation, payload.variables ?? undefined);
+          if (refused) return refused;
+        }
         return {
           schema,
           document,
@@ -88,8 +192,12 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
         };
       },
       // Errors over WebSocket get the same codes and masking as over HTTP.
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined,
+      // Subscribers asking the same thing in the same scope share one execution per update.
+      subscribe: (args) => sharedSubscriptions.subscribe(args),
+      onNext: (ctx, _id, _payload, _args, result) => {
+        corkUntilNextTurn(ctx.extra.socket);
+        return result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined;
+      },
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
@@ -101,6 +209,19 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
         const principal = await services.apiKeys.authenticate(secret);
         if (!principal) return false; // graphql-ws closes with 4403 Forbidden
         (ctx.extra as SocketExtra).principal = principal;
+        const budgetOwner = principal.keyId ?? 'bootstrap-admin';
+        const open = socketsPerKey.get(budgetOwner) ?? 0;
+        if (security.maxSocketsPerKey > 0 && open >= security.maxSocketsPerKey) {
+          metrics.requestsRefused.inc({ reason: 'sockets_per_key', role: principal.role });
+          ctx.extra.socket.close(CLOSE_TOO_MANY_SOCKETS, `Too many connections: at most ${security.maxSocketsPerKey} per API key`);
+          return false;
+        }
+        socketsPerKey.set(budgetOwner, open + 1);
+        ctx.extra.socket.once('close', () => {
+          const left = (socketsPerKey.get(budgetOwner) ?? 1) - 1;
+          if (left <= 0) socketsPerKey.delete(budgetOwner);
+          else socketsPerKey.set(budgetOwner, left);
+        });
         if (principal.keyId) {
           const sockets = openSockets.get(principal.keyId) ?? new Set();
           sockets.add(ctx.extra.socket);
@@ -149,6 +270,7 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
     formatError,
     validationRules: VALIDATION_RULES,
     parseOptions: { maxTokens: MAX_QUERY_TOKENS },
+    // Who may introspect is decided per caller by the operation guard (GRAPHQL_INTROSPECTION).
     introspection: true,
     // main.ts and worker.ts own SIGTERM/SIGINT and stop everything in order. Apollo's own
     // handler would stop it a second time and re-raise the signal into ours, and `npm start`
@@ -162,6 +284,7 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
       // cache-control plugin's per-field hook makes Apollo wrap every resolver in the schema:
       // the largest Apollo cost of a recordEvents batch.
       ApolloServerPluginCacheControlDisabled(),
+      guard.plugin(),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
     ],
   });
@@ -203,6 +326,7 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
       clearInterval(sweep);
       stopListening();
       await apollo.stop();
+      await budget.close();
     },
   };
 }

@@ -149,7 +149,7 @@ describe.each<SenderKind>(['got', 'undici'])('%s sender', (kind) => {
     ).toThrow();
   });
 
-  it('sends a signed GET with an empty signed body, keeps a configured content-type', async () => {
+  it('sends a signed GET signed over its request target, keeps a configured content-type', async () => {
     const secret = generateSigningSecret();
     const result = await sender.send(
       postback({ url: receiver.url('/g?x=1'), signingSecret: secret, body: 'ignored for GET' }),
@@ -158,7 +158,7 @@ describe.each<SenderKind>(['got', 'undici'])('%s sender', (kind) => {
     const [got] = receiver.received;
     expect(got).toMatchObject({ method: 'GET', url: '/g?x=1', body: '' });
     expect(() =>
-      new Webhook(secret).verify('', got.headers as Record<string, string>, { jsonParse: false }),
+      new Webhook(secret).verify('/g?x=1', got.headers as Record<string, string>, { jsonParse: false }),
     ).not.toThrow();
 
     await sender.send(

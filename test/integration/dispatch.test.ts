@@ -104,14 +104,15 @@ describe.each(testDatabases())('dispatching postbacks on %s', (kind) => {
     expect(statusHistory.get(delivery.id)).toEqual(['PENDING', 'SENDING', 'DELIVERED']);
   });
 
-  it('signs a GET over an empty body, and sends no signature headers when signing is off', async () => {
+  it('signs a GET over its request target, and sends no signature headers when signing is off', async () => {
     const signed = await oneDelivery({ urlTemplate: receiver.url('/get?d={{delivery_id}}'), signing: true });
     const unsigned = await oneDelivery({ urlTemplate: receiver.url('/get-plain') });
     await settled(signed.delivery.id);
     await settled(unsigned.delivery.id);
     const [get] = receiver.of(signed.delivery.id);
     expect(get).toMatchObject({ method: 'GET', body: '', url: `/get?d=${signed.delivery.id}` });
-    expect(() => new Webhook(signed.callback.signingSecret!).verify('', get.headers as Record<string, string>)).not.toThrow();
+    expect(() => new Webhook(signed.callback.signingSecret!).verify(get.url, get.headers as Record<string, string>, { jsonParse: false })).not.toThrow();
+    expect(() => new Webhook(signed.callback.signingSecret!).verify('', get.headers as Record<string, string>)).toThrow();
     const [plain] = receiver.of(unsigned.delivery.id);
     expect(plain.headers['webhook-id']).toBe(unsigned.delivery.id);
     expect(plain.headers['webhook-signature']).toBeUndefined();
@@ -264,7 +265,8 @@ describe.each(testDatabases())('dispatching postbacks on %s', (kind) => {
     const done = await settled(delivery.id);
     expect(done).toMatchObject({ status: 'DELIVERED', attempts: 2 });
     const retry = receiver.of(delivery.id)[1];
-    expect(() => new Webhook(callback.signingSecret!).verify(retry.body, retry.headers as Record<string, string>)).not.toThrow();
+    // A GET: signed over its request target.
+    expect(() => new Webhook(callback.signingSecret!).verify(retry.url, retry.headers as Record<string, string>, { jsonParse: false })).not.toThrow();
   });
 
   describe('redeliver', () => {
