@@ -17,6 +17,7 @@ import { fieldCountLimitRule } from '../graphql/complexity-limit';
 import type { GraphQLContext } from '../graphql/context';
 import type { Services } from '../services';
 import { registerOperationalRoutes } from './operational-routes';
+import { registerConsoleRoutes } from '../console/console-routes';
 import { createGraphQLPostHandler, takesGraphQLPost } from './graphql-post';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -168,6 +169,7 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
   await apollo.start();
 
   registerOperationalRoutes(app, services);
+  registerConsoleRoutes(app);
 
   app.use(
     '/graphql',
