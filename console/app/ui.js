@@ -54,15 +54,14 @@ export function useDebounced(value, ms) {
   return settled;
 }
 
-/** A row or panel that flashes when `version` changes (a live update arrived). */
+/** A row or panel that flashes when `version` changes from one known value to another (a live update arrived, not the first load). */
 export function useFlash(version) {
   const ref = useRef(null);
-  const first = useRef(true);
+  const previous = useRef(version);
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
+    const changed = previous.current && previous.current !== version;
+    previous.current = version;
+    if (!changed) return;
     const el = ref.current;
     if (!el) return;
     el.classList.remove('flash');
