@@ -88,6 +88,18 @@ describeInBrowser('the console in a browser', () => {
     expect(await b.page.$eval(row, (el) => el.textContent)).toContain('Installs to Example Ads');
     await screenshot(b.page, 'partner-deliveries');
 
+    // Filters: by status (asked of the server again), and by the app and callback its deliveries name.
+    await b.page.select('select[name=status]', 'FAILED');
+    await waitInPage(b.page, () => document.querySelectorAll('tr[data-delivery-id]').length === 0);
+    await b.page.select('select[name=status]', 'DELIVERED');
+    await b.page.waitForSelector(row);
+    expect(await b.page.$$eval('select[name=app] option', (options) => options.map((o) => o.textContent))).toEqual(['all', 'Puzzle Quest']);
+    await b.page.select('select[name=callback]', ids.callback);
+    await b.page.waitForSelector(row);
+    await b.page.select('select[name=status]', '');
+    await b.page.select('select[name=callback]', '');
+    await b.page.waitForSelector(row);
+
     await b.page.click(row);
     await b.page.waitForSelector('#attempts tr[data-attempt="1"]');
     const attempt = await b.page.$eval('#attempts tr[data-attempt="1"]', (el) => el.textContent ?? '');
