@@ -29,6 +29,7 @@ describeInBrowser('the console in a browser', () => {
   let receiver: Receiver;
   let b: RunningBrowser;
   const held: ServerResponse[] = [];
+  let deliveredId = '';
   let ids: { app: string; network: string; slug: string; callback: string; partner: string; sdk: string };
 
   beforeAll(async () => {
@@ -74,6 +75,7 @@ describeInBrowser('the console in a browser', () => {
       i: { appId: ids.app, eventId: unique('install-'), name: 'install', network: ids.slug, advertisingId: '6D92078A-8246-4BA4-AE5B-76104861E7DC', campaignId: 'summer sale' },
     });
     const deliveryId = recorded.recordEvent.deliveries[0].id;
+    deliveredId = deliveryId;
     const row = `tr[data-delivery-id="${deliveryId}"]`;
     await b.page.waitForSelector(row);
     // The receiver holds its answer: the row is still in progress.
@@ -148,6 +150,18 @@ describeInBrowser('the console in a browser', () => {
     await b.page.waitForSelector('.ok');
     const after = await t.admin.ok<{ callback: { urlTemplate: string } }, unknown>('query($id: ID!) { callback(id: $id) { urlTemplate } }', { id: ids.callback });
     expect(after.callback.urlTemplate).toBe('https://partner.example/v2/install?campaign={{campaign_id}}&country={{country}}');
+    expect(b.pageErrors).toEqual([]);
+  });
+
+  it('lets an admin redeliver a finished delivery and watch the new attempt', async () => {
+    await b.page.goto(`${base}/console/#/deliveries/${deliveredId}`);
+    await b.page.waitForSelector('#attempts tr[data-attempt="1"]');
+    await b.page.click('#redeliver');
+    while (held.length === 0) await new Promise((r) => setTimeout(r, 50));
+    for (const res of held.splice(0)) res.end('ok again');
+    await b.page.waitForSelector('#attempts tr[data-attempt="2"]');
+    await waitInPage(b.page, () => document.querySelector('#delivery .badge')?.getAttribute('data-status') === 'DELIVERED');
+    expect(await b.page.$eval('#attempts tr[data-attempt="2"]', (el) => el.textContent ?? '')).toContain('ok again');
     expect(b.pageErrors).toEqual([]);
   });
 
