@@ -29,6 +29,7 @@ export function registerConsoleRoutes(app: Express, assetsDir: string = defaultA
     '/console',
     (_req, res, next) => {
       res.setHeader('Content-Security-Policy', PAGE_POLICY);
+      res.setHeader('X-Content-Type-Options', 'nosniff');
       next();
     },
     express.static(assetsDir, { index: 'index.html', redirect: false, setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }),
@@ -60,6 +61,7 @@ export function prefersHtml(req: Request): boolean {
 function sendPage(res: Response, assetsDir: string, page: string): void {
   const path = join(assetsDir, page);
   res.setHeader('Content-Security-Policy', PAGE_POLICY);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'no-cache');
   if (!existsSync(path)) {
     res.status(503).type('text/plain').send('The console and GraphQL IDE are not built: run `npm run build` (or `npm start`, which builds when needed).\n');
