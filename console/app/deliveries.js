@@ -164,8 +164,8 @@ function StatsPanel() {
       <div><b>${s.p50LatencyMs ?? '—'} / ${s.p95LatencyMs ?? '—'} ms</b><span>p50 / p95 latency</span></div>
     </div>
     <div class="charts">
-      <figure><${OutcomeChart} series=${s.series} /><figcaption>delivered / failed per hour</figcaption></figure>
-      <figure><${LatencyChart} series=${s.series} /><figcaption>latency p50 / p95 per hour</figcaption></figure>
+      <figure><${OutcomeChart} series=${s.series} /><figcaption>per hour: delivered (green), failed (red)</figcaption></figure>
+      <figure><${LatencyChart} series=${s.series} /><figcaption>latency per hour: p50 (blue), p95 (orange)</figcaption></figure>
     </div>
     ${s.topErrors.length ? html`<p class="muted">Top errors: ${s.topErrors.map((e) => `${e.error} (${e.count})`).join(' · ')}</p>` : null}
   </div>`;
