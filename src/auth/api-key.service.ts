@@ -72,6 +72,10 @@ export class ApiKeyService {
     void serialized(this.dataSource, () => this.dataSource.getRepository(ApiKey).update({ id: keyId }, { lastUsedAt: new Date(nowMs) })).catch(() => undefined);
   }
 
+  async findById(id: string): Promise<ApiKey | null> {
+    return this.dataSource.getRepository(ApiKey).findOneBy({ id });
+  }
+
   async list(): Promise<ApiKey[]> {
     return this.dataSource.getRepository(ApiKey).find({ order: { createdAt: 'ASC', id: 'ASC' } });
   }

@@ -101,6 +101,29 @@ export class CallbackService {
   }
 
   async update(id: string, input: CallbackCommand): Promise<Callback> {
+    const callback = await this.validateUpdate(id, input);
+    const { createdAt: _c, updatedAt: _u, deletedAt: _d, ...changes } = callback as Callback;
+    await serialized(this.dataSource, () => this.dataSource.getRepository(Callback).update({ id }, changes));
+    this.onChange(callback.appId);
+    return this.getById(id);
+  }
+
+  /**
+   * The callback as `update` would store it, checked by the same rules, but not stored: what an
+   * editor previews while its changes are unsaved. Problems are named under `fieldPrefix`.
+   */
+  async draft(id: string, input: CallbackCommand, fieldPrefix: string): Promise<Callback> {
+    try {
+      return await this.validateUpdate(id, input);
+    } catch (error) {
+      if (!(error instanceof BadUserInputError)) throw error;
+      const renamed = error.problems.map((p) => ({ field: p.field.replace(/^input(?=\.|$)/, fieldPrefix), reason: p.reason }));
+      throw new BadUserInputError(renamed).withDetails({ ...error.details, field: renamed[0]?.field, problems: renamed });
+    }
+  }
+
+  /** `update`'s input over the current callback, checked by every rule. */
+  private async validateUpdate(id: string, input: CallbackCommand): Promise<Callback> {
     const current = await this.getById(id);
     const next = { ...current };
     for (const key of ['name', 'enabled', 'method', 'urlTemplate', 'headers', 'eventNames', 'attributedOnly', 'maxAttempts', 'timeoutMs'] as const) {
@@ -116,11 +139,7 @@ export class CallbackService {
     if (input.conditions != null) next.conditions = { ...noConditions(), ...input.conditions } as Callback['conditions'];
     if (input.signing === true && !current.signingSecret) next.signingSecret = generateSigningSecret();
     if (input.signing === false) next.signingSecret = null;
-    const callback = await this.validate(next);
-    const { createdAt: _c, updatedAt: _u, deletedAt: _d, ...changes } = callback as Callback;
-    await serialized(this.dataSource, () => this.dataSource.getRepository(Callback).update({ id }, changes));
-    this.onChange(callback.appId);
-    return this.getById(id);
+    return this.validate(next);
   }
 
   /** Soft delete: deliveries already made keep their callback; it fires no more. */

@@ -6,6 +6,7 @@ import { hidesDeviceIdentifiers } from '../auth/scope';
 import { principalSeesAttribution } from '../auth/attribution-visibility';
 import { App } from '../apps/app.entity';
 import { HttpHeader } from '../callbacks/callback.entity';
+import { UpdateCallbackInput } from '../callbacks/callback.resolver';
 import { Delivery } from '../deliveries/delivery.entity';
 import { Network } from '../networks/network.entity';
 import type { GraphQLContext } from '../graphql/context';
@@ -87,13 +88,16 @@ export class EventResolver {
   }
 
   @Query(() => RenderedPostback, { description: 'renders what this callback would send for the event, without sending or storing anything' })
-  previewCallback(
+  async previewCallback(
     @Arg('callbackId', () => ID) callbackId: string,
     @Arg('event', () => RecordEventInput) event: RecordEventInput,
     @Ctx() ctx: GraphQLContext,
+    @Arg('draft', () => UpdateCallbackInput, { nullable: true, description: "unsaved changes rendered instead of the stored callback's (an editor's preview), checked as updateCallback checks them; problems are named under `draft`" })
+    draft?: UpdateCallbackInput | null,
   ): Promise<RenderedPostback> {
     requireAdmin(ctx.principal);
-    return ctx.services.events.preview(callbackId, event);
+    const drafted = draft ? await ctx.services.callbacks.draft(callbackId, draft, 'draft') : undefined;
+    return ctx.services.events.preview(callbackId, event, drafted);
   }
 
   @FieldResolver(() => App)

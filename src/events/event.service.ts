@@ -185,9 +185,9 @@ export class EventService {
     }
   }
 
-  /** Renders what a callback would send for this event; stores and sends nothing. */
-  async preview(callbackId: string, input: EventInput): Promise<PreviewedPostback> {
-    const callback = await this.dataSource.getRepository(Callback).findOneBy({ id: callbackId });
+  /** Renders what a callback (or an unsaved draft of it) would send for this event; stores and sends nothing. */
+  async preview(callbackId: string, input: EventInput, draft?: Callback): Promise<PreviewedPostback> {
+    const callback = draft ?? (await this.dataSource.getRepository(Callback).findOneBy({ id: callbackId }));
     if (!callback) throw new NotFoundError('callback', callbackId);
     const now = this.clock.now();
     const problems = new ProblemList();

@@ -7,6 +7,7 @@ import { NetworkResolver } from '../networks/network.resolver';
 import { CallbackResolver } from '../callbacks/callback.resolver';
 import { MacroResolver } from '../macros/macro.resolver';
 import { ApiKeyResolver } from '../auth/api-key.resolver';
+import { ViewerResolver } from '../auth/viewer.resolver';
 import { EventResolver } from '../events/event.resolver';
 import { DeliveryResolver } from '../deliveries/delivery.resolver';
 import { RedeliverResolver } from '../deliveries/redeliver.resolver';
@@ -14,7 +15,19 @@ import { ExchangeRateResolver } from '../revenue/exchange-rate.resolver';
 import { PresetResolver } from '../presets/preset.resolver';
 import { DateTimeScalar } from './scalars';
 
-export const RESOLVERS = [AppResolver, NetworkResolver, CallbackResolver, MacroResolver, ApiKeyResolver, EventResolver, DeliveryResolver, RedeliverResolver, ExchangeRateResolver, PresetResolver] as const;
+export const RESOLVERS = [
+  AppResolver,
+  NetworkResolver,
+  CallbackResolver,
+  MacroResolver,
+  ApiKeyResolver,
+  EventResolver,
+  DeliveryResolver,
+  RedeliverResolver,
+  ExchangeRateResolver,
+  PresetResolver,
+  ViewerResolver,
+] as const;
 
 export async function buildGraphQLSchema(options: { emitSchemaFile?: string } = {}): Promise<GraphQLSchema> {
   return buildSchema({

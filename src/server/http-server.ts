@@ -23,6 +23,7 @@ import { mayGetSuggestions, withoutSuggestions } from '../graphql/introspection'
 import { createSharedSubscriptions } from '../graphql/shared-subscriptions';
 import { channelPrefix } from '../pubsub/cluster-pubsub';
 import { DomainError, ErrorCode } from '../common/errors';
+import { registerConsoleRoutes } from '../console/console-routes';
 import { createGraphQLPostHandler, takesGraphQLPost } from './graphql-post';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -291,6 +292,7 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
   await apollo.start();
 
   registerOperationalRoutes(app, services);
+  registerConsoleRoutes(app);
 
   app.use(
     '/graphql',
