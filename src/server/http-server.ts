@@ -59,9 +59,9 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
   const contextForRequest = async (req: http.IncomingMessage): Promise<GraphQLContext> => {
     const secret = parseBearer(req.headers.authorization);
     const principal = secret ? await services.apiKeys.authenticate(secret) : null;
-    return { principal, services, loaders: createLoaders(services.dataSource) };
+    return { principal, services, loaders: createLoaders(services.dataSource, services.deliveryStore) };
   };
-  const contextForSocket = (extra: SocketExtra): GraphQLContext => ({ principal: extra.principal ?? null, services, loaders: createLoaders(services.dataSource, { cache: false }) });
+  const contextForSocket = (extra: SocketExtra): GraphQLContext => ({ principal: extra.principal ?? null, services, loaders: createLoaders(services.dataSource, services.deliveryStore, { cache: false }) });
   const formatError = createFormatError(logger, (code) => services.metrics.graphqlErrors.inc({ code }));
   // The same 1 MB bound as HTTP bodies (ws accepts 100 MB messages by default).
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_BODY_BYTES });

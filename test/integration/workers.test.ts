@@ -5,7 +5,7 @@ import { RecordEventsDocument } from '../generated/graphql';
 import { DeliveryStatus } from '../../src/common/enums';
 import { Delivery } from '../../src/deliveries/delivery.entity';
 import { DeliveryAttempt } from '../../src/deliveries/delivery-attempt.entity';
-import { LEASE_EXPIRED_ERROR } from '../../src/dispatch/delivery-transitions';
+import { LEASE_EXPIRED_ERROR } from '../../src/deliveries/delivery-state';
 import { testDatabases } from '../support/databases';
 import { configurationFixtures } from '../support/fixtures';
 import { Receiver, waitFor } from '../support/receiver';
