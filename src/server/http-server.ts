@@ -17,9 +17,9 @@ import { fieldCountLimitRule } from '../graphql/complexity-limit';
 import type { GraphQLContext } from '../graphql/context';
 import type { Services } from '../services';
 import { registerOperationalRoutes } from './operational-routes';
-import { createGraphQLPostHandler, takesGraphQLPost } from './graphql-post';
+import { assignRequestId, createGraphQLPostHandler, isPlainGraphQLPost, MAX_BODY_BYTES, writeHttpError } from './graphql-post';
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+export { MAX_BODY_BYTES };
 export const MAX_QUERY_DEPTH = 12;
 /** Fields selected by one operation, fragments expanded (see complexity-limit.ts). */
 export const MAX_QUERY_FIELDS = 2000;
@@ -49,10 +49,12 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
   const { logger } = services;
   const app = express();
   app.disable('x-powered-by');
-  // POST /graphql with a plain JSON body skips Express (graphql-post.ts); the rest is Express's.
+  // One way in (graphql-post.ts): a request id for every request, then a plain POST /graphql
+  // goes straight to Apollo and the rest through Express.
   let graphqlPost: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | null = null;
   const server = http.createServer((req, res) => {
-    if (graphqlPost && takesGraphQLPost(req.method, req.url, req.headers, MAX_BODY_BYTES)) graphqlPost(req, res);
+    assignRequestId(req, res);
+    if (graphqlPost && isPlainGraphQLPost(req)) graphqlPost(req, res);
     else app(req, res);
   });
 
@@ -181,16 +183,16 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
     }),
     expressMiddleware(apollo, { context: ({ req }) => contextForRequest(req) }),
   );
-  graphqlPost = createGraphQLPostHandler(apollo, contextForRequest, (error) => logger.error({ err: error }, 'a GraphQL request failed outside of Apollo'));
+  graphqlPost = createGraphQLPostHandler(apollo, contextForRequest, (error, requestId) => logger.error({ err: error, requestId }, 'a GraphQL request failed outside of Apollo'));
 
-  // Body-parser failures: the client's fault, answered in GraphQL's error shape.
+  // Body-parser failures: the client's fault, answered as the fast path answers them.
   app.use((error: { type?: string; status?: number; message?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (error?.type === 'entity.too.large') {
-      res.status(413).json({ errors: [{ message: `request body exceeds ${MAX_BODY_BYTES} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+      writeHttpError(res, 'tooLarge');
       return;
     }
     if (error?.type === 'entity.parse.failed' || error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported' || error?.type === 'encoding.invalid') {
-      res.status(400).json({ errors: [{ message: `malformed request body: ${error.message}`, extensions: { code: 'BAD_REQUEST' } }] });
+      writeHttpError(res, 'badRequest', error.message ?? '');
       return;
     }
     next(error);
