@@ -20,7 +20,7 @@ function workerEnv(t: TestService, overrides: Record<string, string> = {}): Reco
     DISPATCH_ALLOW_PRIVATE: 'true',
     DISPATCH_BACKOFF_BASE_MS: '100',
     DISPATCH_BACKOFF_MAX_MS: '1000',
-    // The floor; a claim's lease is stretched to its longest timeout + 5 s (src/dispatch/lease.ts).
+    // The floor; a claim's lease is stretched to its longest timeout + 5 s (src/deliveries/lease.ts).
     DISPATCH_LEASE_MS: '1000',
     ...overrides,
   };
