@@ -5,7 +5,6 @@ import { BadUserInputError, NotFoundError, ProblemList } from '../common/errors'
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
 import { isUniqueViolation } from '../db/errors';
-import { isMysql } from '../db/data-source';
 import { GroupCommit } from '../db/group-commit';
 import { Principal, requireAppWriter, requirePrincipal } from '../auth/principal';
 import { Callback } from '../callbacks/callback.entity';
@@ -41,11 +40,10 @@ export const PREVIEW_ID = '00000000-0000-0000-0000-000000000000';
  */
 const GROUP_COMMIT_EVENTS = 500;
 /**
- * Transactions writing events at once, on MySQL: one, so each flush carries every call that
- * arrived while the previous one committed. SQLite writes one transaction at a time anyway
- * (transactions.ts).
+ * Transactions writing events at once: one, so each flush carries every call that arrived
+ * while the previous one committed (SQLite could not run two anyway, see transactions.ts).
  */
-const MYSQL_CONCURRENT_WRITES = 1;
+const CONCURRENT_WRITES = 1;
 
 type NewPlan = { kind: 'new'; event: Event; deliveries: Delivery[] };
 
@@ -97,7 +95,7 @@ export class EventService {
         }
       },
       {
-        maxConcurrent: isMysql(dataSource) ? MYSQL_CONCURRENT_WRITES : 1,
+        maxConcurrent: CONCURRENT_WRITES,
         maxWeight: GROUP_COMMIT_EVENTS,
         weight: (plans) => plans.length,
         // A resent event (the client timed out while its first call waited here) goes in the next flush, and finds the first there.
