@@ -8,9 +8,9 @@ import { Clock } from './common/clock';
 import { createDataSource, ensureMysqlDatabase } from './db/data-source';
 import { buildGraphQLSchema } from './graphql/schema';
 import { createHttpServer, HttpServerHandle } from './server/http-server';
-import { createServices, Services } from './services';
+import { createDispatcher, createServices, Services } from './services';
 import { createClusterPubSub } from './pubsub/cluster-pubsub';
-import { createDispatcher, Dispatcher } from './dispatch/dispatcher';
+import type { Dispatcher } from './dispatch/dispatcher';
 
 export interface RunningService {
   url: string;
@@ -50,10 +50,7 @@ export async function startService(config: Config, options: { logger?: Logger; c
     http.server.listen(config.port, () => resolve());
   });
   const port = (http.server.address() as AddressInfo).port;
-  const dispatcher =
-    config.dispatcher === 'inline'
-      ? createDispatcher({ config, queue: services.deliveryQueue, hub: services.deliveryHub, clock: services.clock, logger, observer: services.metrics.dispatchObserver() })
-      : null;
+  const dispatcher = config.dispatcher === 'inline' ? createDispatcher(services) : null;
   dispatcher?.start();
   logger.info({ port, database: config.database.type, dispatcher: config.dispatcher }, 'postback service listening');
 

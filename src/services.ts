@@ -1,75 +1,81 @@
+// The composition root: every service, built once per process. The API process (app.ts) and
+// the worker (worker.ts) both start here, so the wiring between the delivery store, the hub,
+// the pub/sub and the metrics is written once.
 import { DataSource } from 'typeorm';
 import type { Config } from './config/config';
 import type { Logger } from './common/logger';
 import { Clock, systemClock } from './common/clock';
+import { postbackUserAgent } from './common/package-info';
 import { ApiKeyService } from './auth/api-key.service';
 import { AppService } from './apps/app.service';
 import { NetworkService } from './networks/network.service';
 import { MacroService } from './macros/macro.service';
 import { CallbackService } from './callbacks/callback.service';
+import { createDeliveryStore } from './deliveries/create-delivery-store';
 import { DeliveryHub } from './deliveries/delivery-hub';
+import type { DeliveryStore } from './deliveries/delivery-store';
 import { DeliveryService } from './deliveries/delivery.service';
+import { toDeliverySnapshot } from './deliveries/delivery-snapshot';
+import { retrySettings } from './deliveries/retry-schedule';
+import { Dispatcher } from './dispatch/dispatcher';
+import { createSender } from './dispatch/http-sender';
 import { EventService } from './events/event.service';
 import { RoutingCache } from './events/routing-cache';
-import type { ClusterPubSub, ConfigChange } from './pubsub/cluster-pubsub';
-import { toDeliverySnapshot } from './deliveries/delivery-snapshot';
-import { ServiceMetrics } from './observability/metrics';
-import { DeliveryQueue, deliveryQueueOptions } from './dispatch/delivery-queue';
 import { ExchangeRateService } from './revenue/exchange-rate.service';
 import { PresetService } from './presets/preset.service';
+import type { ClusterPubSub, ConfigChange } from './pubsub/cluster-pubsub';
+import { ServiceMetrics } from './observability/metrics';
 
-/** The composition root: every service, built once per process and shared by resolvers and workers. */
-export interface Services {
+/** What every process has: the delivery rows' store, their announcements, messages between processes, metrics. */
+export interface CoreServices {
   config: Config;
   dataSource: DataSource;
   logger: Logger;
   clock: Clock;
+  /** The one owner of delivery and attempt rows. */
+  deliveryStore: DeliveryStore;
+  /** Committed delivery changes of this process (queued, status changed). */
+  deliveryHub: DeliveryHub;
+  /** Messages to every process of the deployment (through Redis when configured). */
+  pubsub: ClusterPubSub;
+  metrics: ServiceMetrics;
+}
+
+/** The API process's services, shared by resolvers and the inline dispatcher. */
+export interface Services extends CoreServices {
   apiKeys: ApiKeyService;
   apps: AppService;
   networks: NetworkService;
   macros: MacroService;
   callbacks: CallbackService;
-  deliveryHub: DeliveryHub;
   /** Per-app callbacks, compiled templates and macros for recording events; invalidated by every configuration change. */
   routing: RoutingCache;
   events: EventService;
   deliveries: DeliveryService;
-  /** Messages to every process of the deployment (through Redis when configured). */
-  pubsub: ClusterPubSub;
-  /** The delivery state machine's SQL: claims, attempts, redeliver (used by the dispatcher and the redeliver mutation). */
-  deliveryQueue: DeliveryQueue;
-  metrics: ServiceMetrics;
   /** setExchangeRates / exchangeRates, and the rates in force for recording events (cached per date). */
   exchangeRates: ExchangeRateService;
   /** partnerTemplates and createCallbackFromTemplate. */
   presets: PresetService;
 }
 
-export function createServices(deps: {
+interface CoreDeps {
   config: Config;
   dataSource: DataSource;
   logger: Logger;
-  adminSecret: string;
   pubsub: ClusterPubSub;
   clock?: Clock;
-}): Services {
-  const clock = deps.clock ?? systemClock;
-  const { pubsub } = deps;
-  const routing = new RoutingCache(deps.dataSource, clock);
-  const deliveryHub = new DeliveryHub();
-  const exchangeRates = new ExchangeRateService(deps.dataSource, clock, () => pubsub.publish('config-changed', { kind: 'exchange-rates' }));
-  const metrics = new ServiceMetrics(deps.dataSource, clock);
-  deliveryHub.onQueued((deliveries) => metrics.deliveriesQueued.inc(deliveries.length));
+}
 
-  // Configuration changes: this process's cache at once, the others' through the pub/sub.
-  const configChanged = (change: ConfigChange) => {
-    routing.apply(change);
-    pubsub.publish('config-changed', change);
-  };
+/** The services of `npm run worker`: a dispatcher and what it reports to. */
+export function createCoreServices(deps: CoreDeps): CoreServices {
+  const clock = deps.clock ?? systemClock;
+  const { pubsub, logger } = deps;
+  const deliveryStore = createDeliveryStore(deps.dataSource, clock, logger, { leaseMs: deps.config.dispatchLeaseMs, retry: retrySettings(deps.config) });
+  const deliveryHub = new DeliveryHub();
+  const metrics = new ServiceMetrics(deps.dataSource, deliveryStore, clock);
+  deliveryHub.onQueued((deliveries) => metrics.deliveriesQueued.inc(deliveries.length));
   pubsub.on('config-changed', (change) => {
-    if (change.kind === 'exchange-rates') return exchangeRates.invalidate();
-    routing.apply(change);
-    if (change.kind === 'networks') void metrics.refreshNetworkNames().catch((error) => deps.logger.warn({ err: error }, 'could not refresh network names for metrics'));
+    if (change.kind === 'networks') void metrics.refreshNetworkNames().catch((error) => logger.warn({ err: error }, 'could not refresh network names for metrics'));
   });
   // Status changes, committed, go to subscribers on every API process.
   deliveryHub.onStatusChanged((deliveries) => {
@@ -79,35 +85,73 @@ export function createServices(deps: {
   });
   // Workers elsewhere wake at once instead of at their next scan.
   if (pubsub.transport === 'redis') deliveryHub.onQueued((deliveries) => pubsub.publish('deliveries-queued', { count: deliveries.length }));
+  return { config: deps.config, dataSource: deps.dataSource, logger, clock, deliveryStore, deliveryHub, pubsub, metrics };
+}
 
-  const apiKeys = new ApiKeyService(deps.dataSource, clock, deps.adminSecret, (keyId) => pubsub.publish('api-key-revoked', { keyId }));
+/** The API process's services. */
+export function createServices(deps: CoreDeps & { adminSecret: string }): Services {
+  const core = createCoreServices(deps);
+  const { dataSource, clock, pubsub, metrics, deliveryHub, deliveryStore } = core;
+  const routing = new RoutingCache(dataSource, clock);
+  const exchangeRates = new ExchangeRateService(dataSource, clock, () => pubsub.publish('config-changed', { kind: 'exchange-rates' }));
+
+  // Configuration changes: this process's cache at once, the others' through the pub/sub.
+  const configChanged = (change: ConfigChange) => {
+    routing.apply(change);
+    pubsub.publish('config-changed', change);
+  };
+  pubsub.on('config-changed', (change) => {
+    if (change.kind === 'exchange-rates') exchangeRates.invalidate();
+    else routing.apply(change);
+  });
+
+  const apiKeys = new ApiKeyService(dataSource, clock, deps.adminSecret, (keyId) => pubsub.publish('api-key-revoked', { keyId }));
   pubsub.on('api-key-revoked', ({ keyId }) => apiKeys.forget(keyId));
-  const macros = new MacroService(deps.dataSource, (appId) => configChanged(appId ? { kind: 'app', appId } : { kind: 'global-macros' }));
-  const callbacks = new CallbackService(deps.dataSource, macros, (appId) => configChanged({ kind: 'app', appId }));
+  const macros = new MacroService(dataSource, (appId) => configChanged(appId ? { kind: 'app', appId } : { kind: 'global-macros' }));
+  const callbacks = new CallbackService(dataSource, macros, (appId) => configChanged({ kind: 'app', appId }));
   return {
-    config: deps.config,
-    dataSource: deps.dataSource,
-    logger: deps.logger,
-    clock,
+    ...core,
     apiKeys,
-    apps: new AppService(deps.dataSource, clock, (appId) => configChanged({ kind: 'app', appId }), (keyIds) => apiKeys.announceRevoked(keyIds)),
-    networks: new NetworkService(deps.dataSource, clock, () => configChanged({ kind: 'networks' }), (keyIds) => apiKeys.announceRevoked(keyIds)),
+    apps: new AppService(dataSource, clock, (appId) => configChanged({ kind: 'app', appId }), (keyIds) => apiKeys.announceRevoked(keyIds)),
+    networks: new NetworkService(dataSource, clock, () => configChanged({ kind: 'networks' }), (keyIds) => apiKeys.announceRevoked(keyIds)),
     macros,
     callbacks,
-    deliveryHub,
     routing,
-    events: new EventService(deps.dataSource, clock, routing, deliveryHub, deps.logger, {
+    events: new EventService(dataSource, clock, routing, deliveryStore, deliveryHub, deps.logger, {
       recorded: (fresh, duplicates) => {
         if (fresh > 0) metrics.eventsRecorded.inc({ duplicate: 'false' }, fresh);
         if (duplicates > 0) metrics.eventsRecorded.inc({ duplicate: 'true' }, duplicates);
       },
       writesSplit: () => metrics.eventWritesSplit.inc(),
     }, exchangeRates),
-    deliveries: new DeliveryService(deps.dataSource),
-    pubsub,
-    metrics,
+    deliveries: new DeliveryService(deliveryStore, dataSource, deliveryHub, deps.logger),
     exchangeRates,
-    presets: new PresetService(deps.dataSource, macros, callbacks),
-    deliveryQueue: new DeliveryQueue(deps.dataSource, clock, deliveryHub, deps.logger, deliveryQueueOptions(deps.config)),
+    presets: new PresetService(dataSource, macros, callbacks),
   };
+}
+
+/**
+ * The dispatcher as configured, with its own HTTP sender (closed by stop()), reporting to the
+ * metrics. `wakeOnRemoteQueues`: look for due deliveries as soon as another process says it
+ * queued some (workers), instead of at the next scan.
+ */
+export function createDispatcher(core: CoreServices, options: { wakeOnRemoteQueues?: boolean } = {}): Dispatcher {
+  const { config } = core;
+  const sender = createSender(config.dispatchSender, {
+    allowPrivate: config.dispatchAllowPrivate,
+    userAgent: postbackUserAgent(),
+    maxSockets: config.dispatchConcurrency,
+    now: () => core.clock.now(),
+  });
+  const dispatcher = new Dispatcher({
+    store: core.deliveryStore,
+    hub: core.deliveryHub,
+    sender,
+    clock: core.clock,
+    logger: core.logger,
+    observer: core.metrics.dispatchObserver(),
+    settings: { concurrency: config.dispatchConcurrency, retry: retrySettings(config) },
+  });
+  if (options.wakeOnRemoteQueues) core.pubsub.on('deliveries-queued', () => dispatcher.wake());
+  return dispatcher;
 }

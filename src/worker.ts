@@ -8,16 +8,11 @@ import express from 'express';
 import type { DataSource } from 'typeorm';
 import { loadConfigOrExit } from './config/config';
 import { createLogger, type Logger } from './common/logger';
-import { systemClock } from './common/clock';
 import { createDataSource } from './db/data-source';
-import { DeliveryHub } from './deliveries/delivery-hub';
-import { DeliveryQueue, deliveryQueueOptions } from './dispatch/delivery-queue';
-import { createDispatcher } from './dispatch/dispatcher';
 import { exitOnSignals } from './common/shutdown';
-import { ServiceMetrics } from './observability/metrics';
 import { registerOperationalRoutes } from './server/operational-routes';
 import { createClusterPubSub } from './pubsub/cluster-pubsub';
-import { toDeliverySnapshot } from './deliveries/delivery-snapshot';
+import { createCoreServices, createDispatcher } from './services';
 
 /** How often a worker looks again while the API has not applied the schema yet. */
 const SCHEMA_POLL_MS = 2000;
@@ -54,22 +49,13 @@ async function main(): Promise<void> {
   stop = () => dataSource.destroy();
   if (!(await waitForSchema(dataSource, logger, () => stopped))) return;
 
-  // The worker's own hub: the dispatcher announces every status change on it, and the cluster
-  // pub/sub carries them to subscribers on the API nodes (through Redis; without REDIS_URL it
-  // is in-process only, so a separate worker's changes reach no subscriber).
-  const hub = new DeliveryHub();
+  // Status changes reach subscribers on the API nodes through the cluster pub/sub (Redis;
+  // without REDIS_URL it is in-process only, so a separate worker's changes reach no subscriber).
   const pubsub = await createClusterPubSub({ redisUrl: config.redisUrl, database: config.database, logger });
-  hub.onStatusChanged((deliveries) => {
-    for (const delivery of deliveries) pubsub.publish('delivery-updated', toDeliverySnapshot(delivery));
-  });
-  const metrics = new ServiceMetrics(dataSource, systemClock);
+  const core = createCoreServices({ config, dataSource, logger, pubsub });
+  const { metrics } = core;
   await metrics.refreshNetworkNames();
-  pubsub.on('config-changed', (change) => {
-    if (change.kind === 'networks') void metrics.refreshNetworkNames().catch((error) => logger.warn({ err: error }, 'could not refresh network names for metrics'));
-  });
-  const queue = new DeliveryQueue(dataSource, systemClock, hub, logger, deliveryQueueOptions(config));
-  const dispatcher = createDispatcher({ config, queue, hub, clock: systemClock, logger, observer: metrics.dispatchObserver() });
-  pubsub.on('deliveries-queued', () => dispatcher.wake());
+  const dispatcher = createDispatcher(core, { wakeOnRemoteQueues: true });
 
   // Health and metrics for the orchestrator and Prometheus, when asked for a port.
   let server: http.Server | null = null;

@@ -1,10 +1,9 @@
 import type { DataSource } from 'typeorm';
 import type { Clock } from '../common/clock';
 import { newId } from '../common/ids';
-import type { ScriptStatement } from '../db/transaction-script';
 import { DAY_MS, identifierKey, identifiersOf, type Identifier, type RememberedTouchpoint, touchpointExpiresAt, type UserIdentifiers } from './attribution';
 import { Touchpoint } from './touchpoint.entity';
-import { insertTouchpointStatements, rememberedFromRow, SELECT_APP_HAS_TOUCHPOINTS, selectRememberedStatement } from './touchpoint.statements';
+import { rememberedFromRow, SELECT_APP_HAS_TOUCHPOINTS, selectRememberedStatement } from './touchpoint.statements';
 
 /** How long "this app has no touchpoint yet" is believed before asking again (another process may have written one). */
 export const NO_TOUCHPOINTS_TTL_MS = 5000;
@@ -69,8 +68,8 @@ export class AttributionMemory {
     return found;
   }
 
-  /** The rows of new touchpoints, one per identifier, as INSERTs for the event's transaction. */
-  insertStatements(touchpoints: readonly NewTouchpoint[]): ScriptStatement[] {
+  /** The rows of new touchpoints, one per identifier, written in the event's transaction. */
+  rowsOf(touchpoints: readonly NewTouchpoint[]): Touchpoint[] {
     const rows: Touchpoint[] = [];
     for (const t of touchpoints) {
       this.hasTouchpoints.set(t.appId, { value: true, expiresAt: Infinity });
@@ -92,7 +91,7 @@ export class AttributionMemory {
         );
       }
     }
-    return rows.length === 0 ? [] : insertTouchpointStatements(this.dataSource, rows);
+    return rows;
   }
 
   private async appHasTouchpoints(appId: string): Promise<boolean> {

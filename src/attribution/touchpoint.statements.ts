@@ -1,7 +1,6 @@
 // Every statement on attribution_touchpoint (its one owner module).
 import type { DataSource } from 'typeorm';
 import { AttributionType } from '../common/enums';
-import { insertStatements } from '../db/bulk-insert';
 import { dbTime, isMysql } from '../db/data-source';
 import { serialized } from '../db/transactions';
 import type { ScriptStatement } from '../db/transaction-script';
@@ -59,11 +58,6 @@ export function rememberedFromRow(row: Record<string, unknown>): RememberedRow {
 function timeFromRow(value: unknown): Date {
   if (value instanceof Date) return value;
   return new Date(`${String(value).replace(' ', 'T')}Z`);
-}
-
-/** The INSERTs of new touchpoint rows, for the event's transaction script. */
-export function insertTouchpointStatements(dataSource: DataSource, rows: readonly Touchpoint[]): ScriptStatement[] {
-  return insertStatements(dataSource, Touchpoint, rows);
 }
 
 /**

@@ -1,8 +1,10 @@
-// What each kind of key may read of deliveries and events (contract: Authentication).
-// Pure checks, called where the fields resolve, so the scope holds through nested fields and
-// not only at the root of a query.
+// Access rules: what each kind of key may read (contract: Authentication), in one place.
+// Resolvers and the deliveryUpdated subscription call these where the rows and fields
+// resolve, so the scope holds through nested fields and not only at the root of a query.
+// The checks that need a fact from the database take it through a small lookup interface.
 import { ApiKeyRole } from '../common/enums';
 import { ForbiddenError } from '../common/errors';
+import { isUuid } from '../common/ids';
 import type { Principal } from './principal';
 
 export interface ScopedDelivery {
@@ -66,4 +68,65 @@ export function scopeDeliveryFilter<T extends DeliveryScopeFilter>(principal: Pr
       if (filter.networkId != null && filter.networkId !== principal.networkId) throw new ForbiddenError('this PARTNER key is bound to another network');
       return { ...filter, networkId: principal.networkId };
   }
+}
+
+/** What the access rules need to look up. */
+export interface AccessFacts {
+  /** Does this network have any delivery of this app? */
+  networkHasDeliveriesOfApp(networkId: string, appId: string): Promise<boolean>;
+  /** Did this event cause a delivery to this network? */
+  eventHasDeliveryToNetwork(eventId: string, networkId: string): Promise<boolean>;
+  /** The callback's app and network (soft-deleted ones too); null when there is none. */
+  callbackOwner(callbackId: string): Promise<{ appId: string; networkId: string | null } | null>;
+}
+
+/**
+ * The delivery filter narrowed to what the key may see, for lists and subscriptions alike.
+ * Naming another network, an app the partner has no deliveries of, or another tenant's
+ * callback is FORBIDDEN rather than an empty result, so a mistake does not look like silence.
+ */
+export async function authorizeDeliveryFilter<T extends DeliveryScopeFilter & { callbackId?: string | null }>(principal: Principal, filter: T, facts: AccessFacts): Promise<T> {
+  const scoped = scopeDeliveryFilter(principal, filter);
+  if (principal.role === ApiKeyRole.ADMIN) return scoped;
+  if (principal.role === ApiKeyRole.PARTNER && scoped.appId != null) {
+    const has = isUuid(scoped.appId) && (await facts.networkHasDeliveriesOfApp(principal.networkId, scoped.appId));
+    if (!has) throw new ForbiddenError(`this PARTNER key's network has no deliveries of app ${scoped.appId}`);
+  }
+  if (scoped.callbackId != null) {
+    const owner = isUuid(scoped.callbackId) ? await facts.callbackOwner(scoped.callbackId) : null;
+    const own = owner !== null && (principal.role === ApiKeyRole.PARTNER ? owner.networkId === principal.networkId : owner.appId === principal.appId);
+    if (!own) throw new ForbiddenError(`callback ${scoped.callbackId} is not one of this key's`);
+  }
+  return scoped;
+}
+
+/** SDK: its app's events. PARTNER: events that sent a postback to its network. */
+export async function assertCanReadEvent(principal: Principal, event: { id: string; appId: string }, facts: Pick<AccessFacts, 'eventHasDeliveryToNetwork'>): Promise<void> {
+  switch (principal.role) {
+    case ApiKeyRole.ADMIN:
+      return;
+    case ApiKeyRole.SDK:
+      if (event.appId !== principal.appId) throw new ForbiddenError(`event ${event.id} belongs to another app`);
+      return;
+    case ApiKeyRole.PARTNER:
+      if (!(await facts.eventHasDeliveryToNetwork(event.id, principal.networkId))) {
+        throw new ForbiddenError(`event ${event.id} sent no postback to this PARTNER key's network`);
+      }
+  }
+}
+
+/**
+ * Delivery.callback: the callback as configured now. If it has since moved to another
+ * network, its headers and URL carry that partner's keys, and this partner may no longer read it.
+ */
+export function assertCanReadDeliveryCallback(principal: Principal, callback: { id: string; networkId: string | null }): void {
+  assertDeliveryFieldVisible(principal, 'callback');
+  if (principal.role === ApiKeyRole.PARTNER && callback.networkId !== principal.networkId) {
+    throw new ForbiddenError(`callback ${callback.id} now belongs to another network`);
+  }
+}
+
+/** Callback.signingSecret, App.callbacks, macros, apiKeys: ADMIN only. */
+export function assertAdminField(principal: Principal | null, field: string): void {
+  if (principal?.role !== ApiKeyRole.ADMIN) throw new ForbiddenError(`${field} is readable by ADMIN keys only`);
 }

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, Float, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { HttpMethod, Platform, ValueSharing } from '../common/enums';
-import { isAdmin, requireAdmin } from '../auth/principal';
-import { ForbiddenError } from '../common/errors';
+import { requireAdmin } from '../auth/principal';
+import { assertAdminField } from '../auth/scope';
 import { App } from '../apps/app.entity';
 import { Network } from '../networks/network.entity';
 import type { GraphQLContext } from '../graphql/context';
@@ -116,7 +116,7 @@ export class CallbackResolver {
 
   @FieldResolver(() => String, { nullable: true, description: 'Standard Webhooks secret (whsec_...); null when signing is off; ADMIN keys only' })
   signingSecret(@Root() callback: Callback, @Ctx() ctx: GraphQLContext): string | null {
-    if (!isAdmin(ctx.principal)) throw new ForbiddenError('signingSecret is readable by ADMIN keys only');
+    assertAdminField(ctx.principal, 'signingSecret');
     return callback.signingSecret;
   }
 }

@@ -54,7 +54,7 @@ export interface SecurityConfig {
 export const MAX_CALLBACK_TIMEOUT_MS = 30_000;
 /**
  * DISPATCH_LEASE_MS is a floor, not the whole lease: every claim's lease is stretched to the
- * longest timeout among the claimed deliveries plus a safety margin (src/dispatch/lease.ts),
+ * longest timeout among the claimed deliveries plus a safety margin (src/deliveries/lease.ts),
  * so even a short setting always outlives the attempts it covers. The default (60 s) stays
  * above the longest timeout the API accepts; a short one only makes a dead worker's
  * deliveries of short-timeout callbacks come back sooner (tests use that).

@@ -1,9 +1,8 @@
 import { filter, pipe } from '@graphql-yoga/subscription';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { ApiKeyRole, DeliveryStatus } from '../common/enums';
-import { ForbiddenError } from '../common/errors';
+import { DeliveryStatus } from '../common/enums';
 import { requirePrincipal } from '../auth/principal';
-import { assertCanReadDelivery, assertDeliveryFieldVisible, canReadDelivery } from '../auth/scope';
+import { assertCanReadDelivery, assertCanReadDeliveryCallback, assertDeliveryFieldVisible, authorizeDeliveryFilter, canReadDelivery } from '../auth/scope';
 import { Callback, HttpHeader } from '../callbacks/callback.entity';
 import { Event } from '../events/event.entity';
 import { Network } from '../networks/network.entity';
@@ -74,7 +73,7 @@ export class DeliveryResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<DeliveryConnection> {
     const principal = requirePrincipal(ctx.principal);
-    const scoped = await ctx.services.deliveries.scopeFilter(principal, filter ?? {});
+    const scoped = await authorizeDeliveryFilter(principal, filter ?? {}, ctx.services.deliveries);
     const page = await ctx.services.deliveries.list(scoped, first, after);
     const edges = page.deliveries.map((node) => ({ cursor: encodeCursor(node.id), node }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
@@ -85,7 +84,7 @@ export class DeliveryResolver {
     subscribe: async ({ args, context }) => {
       const ctx = context as GraphQLContext;
       const principal = requirePrincipal(ctx.principal);
-      const scoped = await ctx.services.deliveries.scopeFilter(principal, args as DeliveryUpdatedArgs);
+      const scoped = await authorizeDeliveryFilter(principal, args as DeliveryUpdatedArgs, ctx.services.deliveries);
       return pipe(
         ctx.services.pubsub.subscribe('delivery-updated'),
         filter((delivery: DeliverySnapshot) => matchesFilter(delivery, scoped) && canReadDelivery(principal, delivery)),
@@ -114,11 +113,7 @@ export class DeliveryResolver {
     assertDeliveryFieldVisible(principal, 'callback');
     const callback = await ctx.loaders.callback.load(delivery.callbackId);
     if (!callback) throw new Error(`delivery ${delivery.id} points at missing callback ${delivery.callbackId}`);
-    // The callback as configured now: if it has since moved to another network, its headers and
-    // URL carry that partner's keys, and this partner may no longer read it.
-    if (principal.role === ApiKeyRole.PARTNER && callback.networkId !== principal.networkId) {
-      throw new ForbiddenError(`callback ${callback.id} now belongs to another network`);
-    }
+    assertCanReadDeliveryCallback(principal, callback);
     return callback;
   }
 

@@ -1,11 +1,13 @@
-import { DataSource, FindOptionsWhere, In, LessThan } from 'typeorm';
-import { ApiKeyRole, DeliveryStatus } from '../common/enums';
-import { BadUserInputError, ForbiddenError } from '../common/errors';
-import type { Principal } from '../auth/principal';
-import { scopeDeliveryFilter } from '../auth/scope';
+import type { DataSource } from 'typeorm';
+import type { DeliveryStatus } from '../common/enums';
+import { BadUserInputError } from '../common/errors';
+import type { Logger } from '../common/logger';
+import type { AccessFacts } from '../auth/scope';
 import { Callback } from '../callbacks/callback.entity';
 import { isUuid } from '../common/ids';
-import { Delivery } from './delivery.entity';
+import type { DeliveryHub } from './delivery-hub';
+import type { DeliveryPage, DeliveryStore } from './delivery-store';
+import type { Delivery } from './delivery.entity';
 
 export const DELIVERY_PAGE = { defaultSize: 20, maxSize: 100 } as const;
 
@@ -15,11 +17,6 @@ export interface DeliveryListFilter {
   callbackId?: string | null;
   eventUuid?: string | null;
   statuses?: DeliveryStatus[] | null;
-}
-
-export interface DeliveryPage {
-  deliveries: Delivery[];
-  hasNextPage: boolean;
 }
 
 /**
@@ -46,58 +43,54 @@ export function pageSize(first: number | null | undefined): number {
   return first;
 }
 
-export class DeliveryService {
-  constructor(private readonly dataSource: DataSource) {}
+/** Reading deliveries for the API, and redeliver; the rows themselves are the store's. */
+export class DeliveryService implements AccessFacts {
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly dataSource: DataSource,
+    private readonly hub: DeliveryHub,
+    private readonly logger: Logger,
+  ) {}
 
   findById(id: string): Promise<Delivery | null> {
-    if (!isUuid(id)) return Promise.resolve(null);
-    return this.dataSource.getRepository(Delivery).findOneBy({ id });
+    return this.store.findById(id);
   }
 
-  /** Newest first. Each filter field narrows; the (appId|networkId|callbackId, id) indexes serve the common ones. */
+  /** Newest first. Each filter field narrows. */
   async list(filter: DeliveryListFilter, first: number | null | undefined, after: string | null | undefined): Promise<DeliveryPage> {
     const size = pageSize(first);
-    const where: FindOptionsWhere<Delivery> = {};
-    for (const [key, value] of [['appId', filter.appId], ['networkId', filter.networkId], ['callbackId', filter.callbackId], ['eventId', filter.eventUuid]] as const) {
-      if (value == null) continue;
+    for (const [field, value] of [['appId', filter.appId], ['networkId', filter.networkId], ['callbackId', filter.callbackId], ['eventUuid', filter.eventUuid]] as const) {
       // A malformed id matches nothing; saying so beats an empty page the client cannot explain.
-      if (!isUuid(value)) throw BadUserInputError.field(`filter.${key === 'eventId' ? 'eventUuid' : key}`, `must be an id (a UUID), got ${JSON.stringify(value)}`);
-      where[key] = value;
+      if (value != null && !isUuid(value)) throw BadUserInputError.field(`filter.${field}`, `must be an id (a UUID), got ${JSON.stringify(value)}`);
     }
-    if (filter.statuses != null && filter.statuses.length > 0) where.status = In(filter.statuses);
-    if (after != null) where.id = LessThan(decodeCursor(after));
-    if (size === 0) return { deliveries: [], hasNextPage: await this.dataSource.getRepository(Delivery).exists({ where }) };
-    const rows = await this.dataSource.getRepository(Delivery).find({ where, order: { id: 'DESC' }, take: size + 1 });
-    return { deliveries: rows.slice(0, size), hasNextPage: rows.length > size };
+    const beforeId = after != null ? decodeCursor(after) : null;
+    return this.store.page({ appId: filter.appId, networkId: filter.networkId, callbackId: filter.callbackId, eventId: filter.eventUuid, statuses: filter.statuses }, size, beforeId);
   }
 
   /**
-   * The filter narrowed to what the key may see, for lists and subscriptions alike. Naming
-   * another network, an app the partner has no deliveries of, or another tenant's callback is
-   * FORBIDDEN rather than an empty result, so a mistake does not look like silence.
+   * A new round of attempts for a DELIVERED or FAILED delivery (the rules: DeliveryStore.redeliver),
+   * announced as queued and as a status change once committed.
    */
-  async scopeFilter<T extends DeliveryListFilter>(principal: Principal, filter: T): Promise<T> {
-    const scoped = scopeDeliveryFilter(principal, filter);
-    if (principal.role === ApiKeyRole.ADMIN) return scoped;
-    if (principal.role === ApiKeyRole.PARTNER && scoped.appId != null && !(await this.networkHasDeliveriesOfApp(principal.networkId, scoped.appId))) {
-      throw new ForbiddenError(`this PARTNER key's network has no deliveries of app ${scoped.appId}`);
+  async redeliver(id: string): Promise<Delivery> {
+    const delivery = await this.store.redeliver(id);
+    try {
+      this.hub.statusChanged([delivery]);
+      this.hub.queued([delivery]);
+    } catch (error) {
+      this.logger.error({ err: error, deliveryId: delivery.id }, 'a delivery listener failed after redeliver');
     }
-    if (scoped.callbackId != null) {
-      const callback = isUuid(scoped.callbackId) ? await this.dataSource.getRepository(Callback).findOne({ where: { id: scoped.callbackId }, withDeleted: true }) : null;
-      const own = callback && (principal.role === ApiKeyRole.PARTNER ? callback.networkId === principal.networkId : callback.appId === principal.appId);
-      if (!own) throw new ForbiddenError(`callback ${scoped.callbackId} is not one of this key's`);
-    }
-    return scoped;
+    return delivery;
   }
 
-  /** Does this network have any delivery of this app? (A partner may filter only by apps it has deliveries in.) */
-  async networkHasDeliveriesOfApp(networkId: string, appId: string): Promise<boolean> {
-    if (!isUuid(appId)) return false;
-    return this.dataSource.getRepository(Delivery).existsBy({ networkId, appId });
+  networkHasDeliveriesOfApp(networkId: string, appId: string): Promise<boolean> {
+    return this.store.exists({ networkId, appId });
   }
 
-  /** Did this event cause a delivery to this network? (A partner may read only such events.) */
-  async eventHasDeliveryToNetwork(eventId: string, networkId: string): Promise<boolean> {
-    return this.dataSource.getRepository(Delivery).existsBy({ eventId, networkId });
+  eventHasDeliveryToNetwork(eventId: string, networkId: string): Promise<boolean> {
+    return this.store.exists({ eventId, networkId });
+  }
+
+  async callbackOwner(callbackId: string): Promise<{ appId: string; networkId: string | null } | null> {
+    return this.dataSource.getRepository(Callback).findOne({ select: { id: true, appId: true, networkId: true }, where: { id: callbackId }, withDeleted: true });
   }
 }

@@ -5,7 +5,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { MAX_RENDERED_URL_LENGTH } from './retry-policy';
+import { MAX_RENDERED_URL_LENGTH } from './sender';
 
 /**
  * IPv6 is public only inside global unicast 2000::/3 (and, below, for IPv4 embedded in

@@ -1,6 +1,7 @@
 // The dispatch loop: claims deliveries, sends them, records every attempt. It runs inside the
 // API process (DISPATCHER=inline) or alone in `npm run worker`, any number of them against one
-// database; the lease (delivery-queue.ts, lease.ts) keeps them from sending the same attempt.
+// database; the lease (deliveries/lease.ts) keeps them from sending the same attempt. Rows are
+// the DeliveryStore's; the loop announces every change the store committed on the DeliveryHub.
 //
 // Wake-ups, so no delivery waits on a coarse poll:
 // - queued: the DeliveryHub announces deliveries this process just stored; their ids are
@@ -13,17 +14,16 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
-import { postbackUserAgent } from '../common/package-info';
-import { type Config, MAX_CALLBACK_TIMEOUT_MS } from '../config/config';
+import { MAX_CALLBACK_TIMEOUT_MS } from '../config/config';
 import type { Delivery } from '../deliveries/delivery.entity';
 import type { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
 import type { DeliveryHub } from '../deliveries/delivery-hub';
+import type { AttemptToRecord, ClaimedDelivery, ClaimOptions, DeliveryStore, RecordedAttempt } from '../deliveries/delivery-store';
+import { canStartBeforeLeaseEnds, RECORDING_ALLOWANCE_MS } from '../deliveries/lease';
+import { type AttemptOutcome, decideNextStep, type RetrySettings } from '../deliveries/retry-schedule';
 import { GroupCommit } from '../db/group-commit';
-import { type AttemptToRecord, type ClaimedDelivery, DeliveryQueue, type RecordedAttempt, retrySettings } from './delivery-queue';
-import { attemptFromResult } from './delivery-transitions';
-import { createSender, type PostbackSender, type SendErrorKind } from './http-sender';
-import { canStartBeforeLeaseEnds, RECORDING_ALLOWANCE_MS } from './lease';
-import { type AttemptOutcome, classifyAttempt, decideNextStep, type RetrySettings } from './retry-policy';
+import { attemptFromResult, classifyAttempt } from './attempt-classification';
+import type { PostbackSender, SendErrorKind } from './sender';
 import { earliest, MAX_SCAN_INTERVAL_MS, msUntilNextScan } from './scan-schedule';
 
 /**
@@ -82,11 +82,11 @@ export const CLAIM_ERROR_PAUSE_MS = 1000;
 export const MAX_ANNOUNCED_IDS = 10_000;
 /** Attempts recorded in one transaction at most. */
 export const MAX_ATTEMPTS_PER_RECORDING = 256;
-/** Recording transactions running at once: one fills while the other commits. */
+/** Recording transactions running at once: one, so each carries every result that came in while the previous one committed. */
 export const RECORDING_FLUSHES = 1;
 
 export interface DispatcherDeps {
-  queue: DeliveryQueue;
+  store: DeliveryStore;
   hub: DeliveryHub;
   sender: PostbackSender;
   clock: Clock;
@@ -95,11 +95,18 @@ export interface DispatcherDeps {
   observer?: Partial<DispatchObserver>;
   workerId?: string;
   random?: () => number;
+  /** Asked before every claim: deliveries of callbacks to leave alone for now (none by default). */
+  claimOptions?: () => ClaimOptions;
 }
 
 /** Identifies this process as a lease holder (the column is 64 characters). */
 export function newWorkerId(): string {
   return `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(4).toString('hex')}`.slice(0, 64);
+}
+
+/** How many deliveries are claimed beyond the free slots (see Dispatcher.ready). */
+export function claimAhead(concurrency: number): number {
+  return Math.floor(concurrency / 2);
 }
 
 /**
@@ -108,11 +115,6 @@ export function newWorkerId(): string {
  * recording. When nothing is in flight any free slot is enough, so an idle process starts a
  * single new delivery at once.
  */
-/** How many deliveries are claimed beyond the free slots (see Dispatcher.ready). */
-export function claimAhead(concurrency: number): number {
-  return Math.floor(concurrency / 2);
-}
-
 export function worthClaiming(free: number, inFlight: number, concurrency: number): boolean {
   if (free <= 0) return false;
   return inFlight === 0 || free >= Math.max(1, Math.floor(concurrency / 8));
@@ -150,13 +152,20 @@ export class Dispatcher {
   private stopping: Promise<void> | null = null;
   /**
    * Attempts that finish while others are being recorded are recorded together, in one
-   * transaction (group commit; delivery-queue.ts recordAttempts): under load a handful of
-   * statements per batch instead of four round trips per attempt.
+   * transaction (group commit; DeliveryStore.recordAttempts): a handful of statements per
+   * group instead of a transaction per attempt.
    */
   private readonly recorder: GroupCommit<AttemptToRecord, RecordedAttempt | null>;
 
   constructor(private readonly deps: DispatcherDeps) {
-    this.recorder = new GroupCommit((items) => deps.queue.recordAttempts(items), { maxConcurrent: RECORDING_FLUSHES, maxWeight: MAX_ATTEMPTS_PER_RECORDING });
+    this.recorder = new GroupCommit(
+      async (items) => {
+        const recorded = await deps.store.recordAttempts(items);
+        this.announce(recorded.flatMap((r) => (r ? [r.delivery] : [])));
+        return recorded;
+      },
+      { maxConcurrent: RECORDING_FLUSHES, maxWeight: MAX_ATTEMPTS_PER_RECORDING },
+    );
     this.workerId = deps.workerId ?? newWorkerId();
     this.observer = { ...NO_OP_OBSERVER, ...deps.observer };
     this.log = deps.logger.child({ component: 'dispatcher', workerId: this.workerId });
@@ -271,12 +280,13 @@ export class Dispatcher {
         const announced = takeFirst(this.announced, free);
         let claims: ClaimedDelivery[];
         try {
-          claims = await this.deps.queue.claimAnnounced(this.workerId, announced);
+          claims = await this.deps.store.claimAnnounced(this.workerId, announced, this.deps.claimOptions?.());
         } catch (error) {
           // They are stored as due; the scan finds them once the database answers again.
           this.claimFailed(error);
           return;
         }
+        this.announce(claims.map((c) => c.delivery));
         if (!(await this.launch(claims, 'queued'))) return;
         continue;
       }
@@ -284,14 +294,15 @@ export class Dispatcher {
       if (!this.scanDue) return;
       this.scanDue = false;
       try {
-        const due = await this.deps.queue.claimDue(this.workerId, free);
+        const due = await this.deps.store.claimDue(this.workerId, free, this.deps.claimOptions?.());
+        this.announce([...due.takenOver, ...due.claimed.map((c) => c.delivery)]);
         if (due.takenOver.length > 0) this.notify('takenOver', due.takenOver);
         if (!(await this.launch(due.claimed, 'scan'))) return;
         if (due.filled) {
           this.scanDue = true;
           continue;
         }
-        this.nextDueAt = earliest(this.nextDueAt, await this.deps.queue.nextDueAt());
+        this.nextDueAt = earliest(this.nextDueAt, await this.deps.store.nextDueAt());
       } catch (error) {
         this.claimFailed(error);
       }
@@ -338,7 +349,8 @@ export class Dispatcher {
   private async release(claims: ClaimedDelivery[]): Promise<void> {
     if (claims.length === 0) return;
     try {
-      const released = await this.deps.queue.release(claims);
+      const released = await this.deps.store.release(claims);
+      this.announce(released);
       this.log.info({ released: released.length }, 'released claimed deliveries that had not started');
     } catch (error) {
       this.log.error({ err: error, deliveryIds: claims.map((c) => c.delivery.id) }, 'could not release claimed deliveries; they are taken over when their leases end');
@@ -411,6 +423,16 @@ export class Dispatcher {
     }
   }
 
+  /** After commit only. A failing listener must not undo or repeat a committed change. */
+  private announce(deliveries: Delivery[]): void {
+    if (deliveries.length === 0) return;
+    try {
+      this.deps.hub.statusChanged(deliveries);
+    } catch (error) {
+      this.log.error({ err: error, deliveryIds: deliveries.slice(0, 20).map((d) => d.id) }, 'a statusChanged listener failed');
+    }
+  }
+
   private claimFailed(error: unknown): void {
     this.log.error({ err: error }, 'claiming deliveries failed; trying again shortly');
     this.notify('failed', 'claim', error);
@@ -449,31 +471,4 @@ function takeFirst<T>(entries: Map<string, T>, count: number): T[] {
     entries.delete(id);
   }
   return taken;
-}
-
-/** A dispatcher as configured, with its own HTTP sender (closed by stop()). */
-export function createDispatcher(deps: {
-  config: Config;
-  queue: DeliveryQueue;
-  hub: DeliveryHub;
-  clock: Clock;
-  logger: Logger;
-  observer?: Partial<DispatchObserver>;
-}): Dispatcher {
-  const { config } = deps;
-  const sender = createSender(config.dispatchSender, {
-    allowPrivate: config.dispatchAllowPrivate,
-    userAgent: postbackUserAgent(),
-    maxSockets: config.dispatchConcurrency,
-    now: () => deps.clock.now(),
-  });
-  return new Dispatcher({
-    queue: deps.queue,
-    hub: deps.hub,
-    sender,
-    clock: deps.clock,
-    logger: deps.logger,
-    observer: deps.observer,
-    settings: { concurrency: config.dispatchConcurrency, retry: retrySettings(config) },
-  });
 }

@@ -1,6 +1,4 @@
-// The outbound-HTTP edge of the dispatcher: one attempt of one postback, behind a small
-// interface so the dispatcher's tests can use a fake. `send` never throws: every failure is
-// a SendResult, classified later by retry-policy.ts.
+// The HTTP senders behind sender.ts's contract: undici (the default) and got.
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
@@ -14,15 +12,21 @@ import {
   findDestinationNotAllowed,
   guardedLookup,
 } from './address-guard';
-import { RESPONSE_SNIPPET_BYTES } from './retry-policy';
 import { RENDERED_LIMITS } from '../macros/render-postback';
 import { signedContent, signPostback } from './signing';
+import {
+  DEFAULT_MAX_SOCKETS_PER_ORIGIN,
+  IDLE_SOCKET_TIMEOUT_MS,
+  MAX_DRAINED_RESPONSE_BYTES,
+  RESPONSE_SNIPPET_BYTES,
+  type OutgoingPostback,
+  type PostbackSender,
+  type SenderKind,
+  type SenderOptions,
+  type SendErrorKind,
+  type SendResult,
+} from './sender';
 
-/** Past this many response bytes the connection is dropped instead of drained for reuse. */
-export const MAX_DRAINED_RESPONSE_BYTES = 64 * 1024;
-export const DEFAULT_MAX_SOCKETS_PER_ORIGIN = 64;
-/** Idle keep-alive sockets close before the common 5 s server-side idle timeout. */
-export const IDLE_SOCKET_TIMEOUT_MS = 4000;
 export const DEFAULT_POST_CONTENT_TYPE = 'application/json';
 /** We compute these ourselves; a callback's configured value would only break framing. */
 export const HEADERS_NOT_FORWARDED: ReadonlySet<string> = new Set([
@@ -36,47 +40,6 @@ export const HEADERS_NOT_FORWARDED: ReadonlySet<string> = new Set([
   'trailer',
   'proxy-connection',
 ]);
-
-export interface OutgoingPostback {
-  deliveryId: string;
-  method: 'GET' | 'POST';
-  url: string;
-  headers: { name: string; value: string }[];
-  body: string | null;
-  timeoutMs: number;
-  signingSecret: string | null;
-}
-
-/**
- * `invalid-request` (beyond the brief's list): the postback cannot be put on the wire as
- * configured, e.g. a header value with a newline. Like `invalid-url` it is permanent.
- */
-export type SendErrorKind = 'timeout' | 'connection' | 'blocked' | 'invalid-url' | 'invalid-request';
-
-export interface SendResult {
-  statusCode: number | null;
-  error: string | null;
-  errorKind: SendErrorKind | null;
-  latencyMs: number;
-  responseSnippet: string | null;
-  retryAfter: string | null;
-  startedAt: Date;
-}
-
-export interface PostbackSender {
-  /** One attempt. Never throws and never rejects. */
-  send(p: OutgoingPostback): Promise<SendResult>;
-  close(): Promise<void>;
-}
-
-export interface SenderOptions {
-  allowPrivate: boolean;
-  userAgent: string;
-  maxSockets?: number;
-  now?: () => Date;
-}
-
-export type SenderKind = 'got' | 'undici';
 
 export function createSender(kind: SenderKind, options: SenderOptions): PostbackSender {
   switch (kind) {
@@ -272,9 +235,6 @@ function safely(send: (p: OutgoingPostback) => Promise<SendResult>, now: () => D
  * got with everything that costs CPU per request and is not needed switched off: no
  * retries, hooks, cache, decompression or redirects; one extended instance so defaults are
  * merged once; the stream API so no promise wrapper buffers (possibly huge) bodies.
- * Measured on the 2-core box (GETs to a local receiver, 64 in flight): ~200 µs of CPU per
- * request against ~235 µs for got's defaults; most of the rest is got's per-request Options
- * work, which no option removes. undici's sender costs ~45 µs.
  */
 export function createGotSender(options: SenderOptions): PostbackSender {
   const now = options.now ?? (() => new Date());

@@ -1,8 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, Float, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { ApiKeyRole, AttributionType, HttpMethod, Platform } from '../common/enums';
-import { ForbiddenError } from '../common/errors';
 import { requireAdmin, requirePrincipal } from '../auth/principal';
-import { hidesDeviceIdentifiers } from '../auth/scope';
+import { assertCanReadEvent, hidesDeviceIdentifiers } from '../auth/scope';
 import { principalSeesAttribution } from '../auth/attribution-visibility';
 import { App } from '../apps/app.entity';
 import { HttpHeader } from '../callbacks/callback.entity';
@@ -74,16 +73,7 @@ export class EventResolver {
     const principal = requirePrincipal(ctx.principal);
     const event = await ctx.services.events.findById(id);
     if (!event) return null;
-    switch (principal.role) {
-      case ApiKeyRole.SDK:
-        if (event.appId !== principal.appId) throw new ForbiddenError(`event ${id} belongs to another app`);
-        break;
-      case ApiKeyRole.PARTNER:
-        if (!(await ctx.services.deliveries.eventHasDeliveryToNetwork(id, principal.networkId))) {
-          throw new ForbiddenError(`event ${id} sent no postback to this PARTNER key's network`);
-        }
-        break;
-    }
+    await assertCanReadEvent(principal, event, ctx.services.deliveries);
     return event;
   }
 

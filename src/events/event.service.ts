@@ -4,15 +4,13 @@ import { AttributionSource, DeliveryStatus, ValueSharing } from '../common/enums
 import { BadUserInputError, NotFoundError, ProblemList } from '../common/errors';
 import { newId } from '../common/ids';
 import type { Logger } from '../common/logger';
-import { insertStatements } from '../db/bulk-insert';
-import { runTransactionScript } from '../db/transaction-script';
 import { isUniqueViolation } from '../db/errors';
-import { isMysql } from '../db/data-source';
 import { GroupCommit } from '../db/group-commit';
 import { Principal, requireAppWriter, requirePrincipal } from '../auth/principal';
 import { Callback } from '../callbacks/callback.entity';
 import { Delivery } from '../deliveries/delivery.entity';
 import { DeliveryHub } from '../deliveries/delivery-hub';
+import type { DeliveryStore } from '../deliveries/delivery-store';
 import type { PostbackEventContext } from '../macros/built-in-macros';
 import { createMacroLookup } from '../macros/macro-resolution';
 import { compileCallbackTemplates, renderPostback, type RenderedPostback } from '../macros/render-postback';
@@ -21,6 +19,7 @@ import { AttributionMemory, type NewTouchpoint } from '../attribution/attributio
 import { attributeEvent, chooseTouchpoint, type EventAttribution, identifierKey, identifiersOf, needsRememberedTouchpoint, type RememberedTouchpoint, type SentAttribution, touchpointType } from '../attribution/attribution';
 import { sharesAttributionWith } from '../auth/attribution-visibility';
 import { mappingFor } from '../callbacks/partner-rules';
+import { Touchpoint } from '../attribution/touchpoint.entity';
 import { Event } from './event.entity';
 import { EVENT_LIMITS, EventInput, validateEventInput, ValidEvent } from './event-validation';
 import { AppRouting, RoutingCache } from './routing-cache';
@@ -48,10 +47,10 @@ export const PREVIEW_ID = '00000000-0000-0000-0000-000000000000';
  */
 const GROUP_COMMIT_EVENTS = 500;
 /**
- * Transactions writing events at once. MySQL: a few, so one fills while another waits on the
- * server. SQLite writes one transaction at a time anyway (transactions.ts).
+ * Transactions writing events at once: one, so each flush carries every call that arrived
+ * while the previous one committed (SQLite could not run two anyway, see transactions.ts).
  */
-const MYSQL_CONCURRENT_WRITES = 1;
+const CONCURRENT_WRITES = 1;
 
 /** touchpoint: the attribution memory this event adds, written in its transaction. */
 type NewPlan = { kind: 'new'; event: Event; deliveries: Delivery[]; touchpoint: NewTouchpoint | null };
@@ -80,6 +79,7 @@ export class EventService {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly routing: RoutingCache,
+    private readonly deliveryStore: DeliveryStore,
     private readonly hub: DeliveryHub,
     private readonly logger: Logger,
     private readonly observer: { recorded(fresh: number, duplicates: number): void; writesSplit?(calls: number): void } = { recorded: () => undefined },
@@ -106,7 +106,7 @@ export class EventService {
         }
       },
       {
-        maxConcurrent: isMysql(dataSource) ? MYSQL_CONCURRENT_WRITES : 1,
+        maxConcurrent: CONCURRENT_WRITES,
         maxWeight: GROUP_COMMIT_EVENTS,
         weight: (plans) => plans.length,
         // A resent event (the client timed out while its first call waited here) goes in the next flush, and finds the first there.
@@ -119,13 +119,15 @@ export class EventService {
     );
   }
 
-  /** New events and their deliveries, in one transaction. */
+  /** New events and their deliveries, in one transaction (the store's outbox insert). */
   private async write(plans: NewPlan[]): Promise<void> {
-    await runTransactionScript(this.dataSource, [
-      ...insertStatements(this.dataSource, Event, plans.map((p) => p.event)),
-      ...this.memory.insertStatements(plans.flatMap((p) => (p.touchpoint ? [p.touchpoint] : []))),
-      ...insertStatements(this.dataSource, Delivery, plans.flatMap((p) => p.deliveries)),
-    ]);
+    await this.deliveryStore.queue(
+      plans.flatMap((p) => p.deliveries),
+      [
+        { entity: Event, rows: plans.map((p) => p.event) },
+        { entity: Touchpoint, rows: this.memory.rowsOf(plans.flatMap((p) => (p.touchpoint ? [p.touchpoint] : []))) },
+      ],
+    );
   }
 
   findById(id: string): Promise<Event | null> {
@@ -289,10 +291,7 @@ export class EventService {
   private async results(plans: Plan[]): Promise<RecordedEvent[]> {
     const knownIds = [...new Set(plans.flatMap((p) => (p.kind === 'known' ? [p.event.id] : [])))];
     const original = new Map<string, Delivery[]>();
-    if (knownIds.length > 0) {
-      const rows = await this.dataSource.getRepository(Delivery).find({ where: { eventId: In(knownIds) }, order: { id: 'ASC' } });
-      for (const row of rows) original.set(row.eventId, [...(original.get(row.eventId) ?? []), row]);
-    }
+    for (const row of await this.deliveryStore.findByEvents(knownIds)) original.set(row.eventId, [...(original.get(row.eventId) ?? []), row]);
     return plans.map((plan) => {
       switch (plan.kind) {
         case 'new':

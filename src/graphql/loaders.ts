@@ -4,7 +4,8 @@ import { App } from '../apps/app.entity';
 import { Network } from '../networks/network.entity';
 import { Callback } from '../callbacks/callback.entity';
 import { Event } from '../events/event.entity';
-import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
+import type { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
+import type { DeliveryStore } from '../deliveries/delivery-store';
 
 /**
  * Per-request batching of lookups for nested fields, so a page of 100 deliveries costs one
@@ -15,7 +16,7 @@ import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
  * whole life, and a caching loader would pin every row it ever loaded (memory) and serve them
  * stale (a callback renamed or disabled since). Batching within one update still applies.
  */
-export function createLoaders(dataSource: DataSource, options: { cache?: boolean } = {}) {
+export function createLoaders(dataSource: DataSource, deliveryStore: DeliveryStore, options: { cache?: boolean } = {}) {
   const cache = options.cache ?? true;
   function byId<T extends ObjectLiteral & { id: string }>(entity: EntityTarget<T>): DataLoader<string, T | null> {
     return new DataLoader<string, T | null>(
@@ -38,9 +39,7 @@ export function createLoaders(dataSource: DataSource, options: { cache?: boolean
      */
     attemptsByDelivery: new DataLoader<string, DeliveryAttempt[]>(
       async (deliveryIds) => {
-        const rows = await dataSource.getRepository(DeliveryAttempt).find({ where: { deliveryId: In([...deliveryIds]) }, order: { number: 'ASC' } });
-        const grouped = new Map<string, DeliveryAttempt[]>();
-        for (const row of rows) grouped.set(row.deliveryId, [...(grouped.get(row.deliveryId) ?? []), row]);
+        const grouped = await deliveryStore.attemptsOf(deliveryIds);
         return deliveryIds.map((id) => grouped.get(id) ?? []);
       },
       { cache: false },

@@ -4,9 +4,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { DeliveryStatus } from '../common/enums';
-import { dbTime } from '../db/data-source';
 import type { Clock } from '../common/clock';
 import type { Delivery } from '../deliveries/delivery.entity';
+import type { DeliveryStore } from '../deliveries/delivery-store';
 import type { DispatchObserver } from '../dispatch/dispatcher';
 import { Network } from '../networks/network.entity';
 
@@ -101,6 +101,7 @@ export class ServiceMetrics {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly deliveryStore: DeliveryStore,
     private readonly clock: Clock,
     options: { processMetrics?: boolean } = {},
   ) {
@@ -114,14 +115,9 @@ export class ServiceMetrics {
       labelNames: ['status'] as const,
       registers: [this.registry],
       async collect() {
-        const rows: { status: string; n: number | string }[] = await self.dataSource.query(
-          `SELECT status, COUNT(*) AS n FROM delivery WHERE status IN (?, ?, ?) GROUP BY status`,
-          [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.RETRYING],
-        );
+        const depth = await self.deliveryStore.queueDepth();
         this.reset();
-        for (const status of [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.RETRYING]) {
-          this.set({ status }, Number(rows.find((r) => r.status === status)?.n ?? 0));
-        }
+        for (const status of [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.RETRYING] as const) this.set({ status }, depth[status]);
       },
     });
     new Gauge({
@@ -130,12 +126,7 @@ export class ServiceMetrics {
       registers: [this.registry],
       async collect() {
         const now = self.clock.now();
-        const rows: { oldest: Date | string | null }[] = await self.dataSource.query(
-          `SELECT MIN(dueAt) AS oldest FROM delivery WHERE status IN (?, ?) AND dueAt <= ?`,
-          [DeliveryStatus.PENDING, DeliveryStatus.RETRYING, dbTime(self.dataSource, now)],
-        );
-        const oldest = rows[0]?.oldest ?? null;
-        const at = oldest === null ? null : oldest instanceof Date ? oldest : new Date(`${String(oldest).replace(' ', 'T')}Z`);
+        const at = await self.deliveryStore.oldestDueAt(now);
         this.set(at === null ? 0 : Math.max(0, (now.getTime() - at.getTime()) / 1000));
       },
     });

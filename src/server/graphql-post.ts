@@ -1,15 +1,40 @@
-// POST /graphql without Express in the way: the request every SDK backend sends, at high rates.
-//
-// Through Express a recordEvent paid for the router, body-parser (type-is, content-type,
-// negotiator, raw-body, iconv-lite), the integration's per-request work and res.send's ETag:
-// about a sixth of the CPU of the whole request. This handler does what that chain does for
-// the plain case (a JSON body of known length, no content encoding) and hands the parsed body
-// to Apollo exactly as @as-integrations/express5 would. Anything else (another method or path,
-// a compressed, chunked, empty or non-JSON body, a charset other than UTF-8, a body over the
-// limit) goes to Express as before, so every edge case keeps its one implementation.
+// GraphQL over HTTP, one way in. Every HTTP request first gets its request id (requestId); a
+// plain POST /graphql (a JSON body of known length, no content encoding: what every SDK
+// backend sends, at high rates) is then handed to Apollo here, without Express's router,
+// body-parser and res.send in the way, exactly as @as-integrations/express5 would hand it.
+// Anything else (GET, a compressed, chunked, empty or non-JSON body, another charset, a body
+// over the limit) goes through Express (http-server.ts). Both answer their errors with
+// writeHttpError, so a client sees one error body whichever way its request went.
 import type http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+
+/** Request bodies (and WebSocket messages) larger than this are refused (413 / close 1009). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const REQUEST_ID_HEADER = 'x-request-id';
+/** A client's request id is kept when it looks like one (a proxy's or the caller's trace id). */
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The errors answered before GraphQL runs, in GraphQL's error shape. */
+export const HTTP_ERRORS = {
+  badRequest: { status: 400, code: 'BAD_REQUEST', message: (detail: string) => `malformed request body: ${detail}` },
+  tooLarge: { status: 413, code: 'PAYLOAD_TOO_LARGE', message: () => `request body exceeds ${MAX_BODY_BYTES} bytes` },
+  internal: { status: 500, code: 'INTERNAL_SERVER_ERROR', message: () => 'Internal server error' },
+} as const;
+
+export function writeHttpError(res: http.ServerResponse, kind: keyof typeof HTTP_ERRORS, detail = ''): void {
+  const error = HTTP_ERRORS[kind];
+  sendJson(res, error.status, { errors: [{ message: error.message(detail), extensions: { code: error.code } }] });
+}
+
+/** The request's id: the client's `x-request-id` when it is sane, else a new one; echoed on the response. */
+export function assignRequestId(req: http.IncomingMessage, res: http.ServerResponse): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  const id = typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+  res.setHeader(REQUEST_ID_HEADER, id);
+  return id;
+}
 
 /** Whether the fast path takes this request; the rest go to Express. Looks at the request line and headers only. */
 export function takesGraphQLPost(method: string | undefined, url: string | undefined, headers: http.IncomingHttpHeaders, maxBytes: number): boolean {
@@ -63,10 +88,15 @@ function sendJson(res: http.ServerResponse, status: number, payload: unknown): v
   res.end(body);
 }
 
+/** Whether this request is for the fast path (takesGraphQLPost with the server's limit). */
+export function isPlainGraphQLPost(req: http.IncomingMessage): boolean {
+  return takesGraphQLPost(req.method, req.url, req.headers, MAX_BODY_BYTES);
+}
+
 export function createGraphQLPostHandler<C extends BaseContext>(
   apollo: ApolloServer<C>,
   context: (req: http.IncomingMessage) => Promise<C>,
-  onError: (error: unknown) => void,
+  onError: (error: unknown, requestId: string | undefined) => void,
 ) {
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
@@ -75,8 +105,7 @@ export function createGraphQLPostHandler<C extends BaseContext>(
     req.on('end', () => {
       const parsed = parseJsonBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
       if (!parsed.ok) {
-        // The same answer Express's error handler gives (http-server.ts).
-        sendJson(res, 400, { errors: [{ message: `malformed request body: ${parsed.reason}`, extensions: { code: 'BAD_REQUEST' } }] });
+        writeHttpError(res, 'badRequest', parsed.reason);
         return;
       }
       const headers = new HeaderMap();
@@ -93,6 +122,8 @@ export function createGraphQLPostHandler<C extends BaseContext>(
         .then(async (response) => {
           const outgoing: Record<string, string> = {};
           for (const [key, value] of response.headers) outgoing[key] = value;
+          const requestId = res.getHeader(REQUEST_ID_HEADER);
+          if (typeof requestId === 'string') outgoing[REQUEST_ID_HEADER] = requestId;
           if (response.body.kind === 'complete') {
             outgoing['content-length'] = String(Buffer.byteLength(response.body.string));
             res.writeHead(response.status ?? 200, outgoing);
@@ -104,8 +135,8 @@ export function createGraphQLPostHandler<C extends BaseContext>(
           res.end();
         })
         .catch((error: unknown) => {
-          onError(error);
-          if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+          onError(error, res.getHeader(REQUEST_ID_HEADER) as string | undefined);
+          if (!res.headersSent) writeHttpError(res, 'internal');
           else res.destroy();
         });
     });

@@ -24,9 +24,9 @@ import { createSharedSubscriptions } from '../graphql/shared-subscriptions';
 import { channelPrefix } from '../pubsub/cluster-pubsub';
 import { DomainError, ErrorCode } from '../common/errors';
 import { registerConsoleRoutes } from '../console/console-routes';
-import { createGraphQLPostHandler, takesGraphQLPost } from './graphql-post';
+import { assignRequestId, createGraphQLPostHandler, isPlainGraphQLPost, MAX_BODY_BYTES, writeHttpError } from './graphql-post';
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+export { MAX_BODY_BYTES };
 export const MAX_QUERY_DEPTH = 12;
 /** Fields selected by one operation, fragments expanded (see complexity-limit.ts). */
 export const MAX_QUERY_FIELDS = 2000;
@@ -117,7 +117,8 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
   const security = services.config.security;
   const app = express();
   app.disable('x-powered-by');
-  // POST /graphql with a plain JSON body skips Express (graphql-post.ts); the rest is Express's.
+  // One way in (graphql-post.ts): a request id for every request, then a plain POST /graphql
+  // goes straight to Apollo and the rest through Express.
   let graphqlPost: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | null = null;
   // Node's defaults hold a slow client for 60 s (headers) and 300 s (request): sized for an API here.
   const serverOptions: http.ServerOptions = {
@@ -127,7 +128,8 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
     connectionsCheckingInterval: Math.min(1000, security.headersTimeoutSeconds * 250),
   };
   const server = http.createServer(serverOptions, (req, res) => {
-    if (graphqlPost && takesGraphQLPost(req.method, req.url, req.headers, MAX_BODY_BYTES)) graphqlPost(req, res);
+    assignRequestId(req, res);
+    if (graphqlPost && isPlainGraphQLPost(req)) graphqlPost(req, res);
     else app(req, res);
   });
   capConnectionsPerAddress(server, security.maxConnectionsPerAddress, () => metrics.requestsRefused.inc({ reason: 'connections_per_address', role: 'none' }));
@@ -147,9 +149,9 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
   const contextForRequest = async (req: http.IncomingMessage): Promise<GraphQLContext> => {
     const secret = parseBearer(req.headers.authorization);
     const principal = secret ? await services.apiKeys.authenticate(secret) : null;
-    return { principal, services, loaders: createLoaders(services.dataSource) };
+    return { principal, services, loaders: createLoaders(services.dataSource, services.deliveryStore) };
   };
-  const contextForSocket = (extra: SocketExtra): GraphQLContext => ({ principal: extra.principal ?? null, services, loaders: createLoaders(services.dataSource, { cache: false }) });
+  const contextForSocket = (extra: SocketExtra): GraphQLContext => ({ principal: extra.principal ?? null, services, loaders: createLoaders(services.dataSource, services.deliveryStore, { cache: false }) });
   const formatError = createFormatError(logger, (code) => services.metrics.graphqlErrors.inc({ code }));
   // The same 1 MB bound as HTTP bodies (ws accepts 100 MB messages by default).
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_BODY_BYTES });
@@ -306,16 +308,16 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
     }),
     expressMiddleware(apollo, { context: ({ req }) => contextForRequest(req) }),
   );
-  graphqlPost = createGraphQLPostHandler(apollo, contextForRequest, (error) => logger.error({ err: error }, 'a GraphQL request failed outside of Apollo'));
+  graphqlPost = createGraphQLPostHandler(apollo, contextForRequest, (error, requestId) => logger.error({ err: error, requestId }, 'a GraphQL request failed outside of Apollo'));
 
-  // Body-parser failures: the client's fault, answered in GraphQL's error shape.
+  // Body-parser failures: the client's fault, answered as the fast path answers them.
   app.use((error: { type?: string; status?: number; message?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (error?.type === 'entity.too.large') {
-      res.status(413).json({ errors: [{ message: `request body exceeds ${MAX_BODY_BYTES} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+      writeHttpError(res, 'tooLarge');
       return;
     }
     if (error?.type === 'entity.parse.failed' || error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported' || error?.type === 'encoding.invalid') {
-      res.status(400).json({ errors: [{ message: `malformed request body: ${error.message}`, extensions: { code: 'BAD_REQUEST' } }] });
+      writeHttpError(res, 'badRequest', error.message ?? '');
       return;
     }
     next(error);

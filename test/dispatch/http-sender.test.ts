@@ -3,13 +3,9 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import {
-  createSender,
-  type OutgoingPostback,
-  type PostbackSender,
-  type SenderKind,
-} from '../../src/dispatch/http-sender';
-import { classifyAttempt } from '../../src/dispatch/retry-policy';
+import { createSender } from '../../src/dispatch/http-sender';
+import type { OutgoingPostback, PostbackSender, SenderKind } from '../../src/dispatch/sender';
+import { classifyAttempt } from '../../src/dispatch/attempt-classification';
 import { RENDERED_LIMITS } from '../../src/macros/render-postback';
 import { generateSigningSecret } from '../../src/dispatch/signing';
 

@@ -39,4 +39,28 @@ describe.each(testDatabases())('the HTTP endpoints on %s', (kind) => {
     await t.service.services.dataSource.initialize();
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
+
+  it('gives every request an id, keeping a sane one the client sent', async () => {
+    const post = (headers: Record<string, string>) =>
+      fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_SECRET}`, ...headers }, body: JSON.stringify({ query: '{ builtInMacros { name } }' }) });
+    const fresh = await post({});
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await post({ 'x-request-id': 'trace-42.a:b' })).headers.get('x-request-id')).toBe('trace-42.a:b');
+    expect((await post({ 'x-request-id': 'no spaces allowed' })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // The Express path (a GET, health) gets one too.
+    expect((await fetch(`${base}/healthz`)).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers a malformed body the same way on the fast path and through Express', async () => {
+    const send = (contentType: string) => fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': contentType }, body: '{"query": ' });
+    // application/json goes the fast path; with an unknown parameter it goes through Express's body-parser.
+    const answers = await Promise.all([send('application/json'), send('application/json; profile=x')]);
+    for (const answer of answers) {
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      const body = (await answer.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(body.errors).toEqual([{ message: expect.stringMatching(/^malformed request body: /), extensions: { code: 'BAD_REQUEST' } }]);
+    }
+  });
 });

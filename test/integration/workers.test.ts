@@ -5,7 +5,7 @@ import { RecordEventsDocument } from '../generated/graphql';
 import { DeliveryStatus } from '../../src/common/enums';
 import { Delivery } from '../../src/deliveries/delivery.entity';
 import { DeliveryAttempt } from '../../src/deliveries/delivery-attempt.entity';
-import { LEASE_EXPIRED_ERROR } from '../../src/dispatch/delivery-transitions';
+import { LEASE_EXPIRED_ERROR } from '../../src/deliveries/delivery-state';
 import { testDatabases } from '../support/databases';
 import { configurationFixtures } from '../support/fixtures';
 import { Receiver, waitFor } from '../support/receiver';
@@ -20,7 +20,7 @@ function workerEnv(t: TestService, overrides: Record<string, string> = {}): Reco
     DISPATCH_ALLOW_PRIVATE: 'true',
     DISPATCH_BACKOFF_BASE_MS: '100',
     DISPATCH_BACKOFF_MAX_MS: '1000',
-    // The floor; a claim's lease is stretched to its longest timeout + 5 s (src/dispatch/lease.ts).
+    // The floor; a claim's lease is stretched to its longest timeout + 5 s (src/deliveries/lease.ts).
     DISPATCH_LEASE_MS: '1000',
     ...overrides,
   };

@@ -4,7 +4,8 @@ import http from 'node:http';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { createSender, type PostbackSender, type SenderKind } from '../../src/dispatch/http-sender';
+import { createSender } from '../../src/dispatch/http-sender';
+import type { PostbackSender, SenderKind } from '../../src/dispatch/sender';
 import { generateSigningSecret, signedContent } from '../../src/dispatch/signing';
 
 interface Received {

@@ -5,7 +5,7 @@ describe('DISPATCH_LEASE_MS', () => {
     expect(loadConfig({}).dispatchLeaseMs).toBe(60_000);
   });
 
-  it('accepts a short floor: each claim stretches its lease past the claimed timeouts (src/dispatch/lease.ts)', () => {
+  it('accepts a short floor: each claim stretches its lease past the claimed timeouts (src/deliveries/lease.ts)', () => {
     expect(loadConfig({ DISPATCH_LEASE_MS: '2000' }).dispatchLeaseMs).toBe(2000);
   });
 

@@ -1,4 +1,4 @@
-import { guardedAttemptUpdate, type GuardedAttemptUpdate } from '../../../src/dispatch/attempt-batch';
+import { guardedAttemptUpdate, type GuardedAttemptUpdate } from '../../../src/deliveries/attempt-batch';
 
 const dialect = { quote: (n: string) => `\`${n}\``, time: (d: Date) => `T${d.getTime()}` };
 const at = new Date(1_000);

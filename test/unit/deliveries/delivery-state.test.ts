@@ -1,20 +1,20 @@
 import { DeliveryStatus, HttpMethod } from '../../../src/common/enums';
 import { ConflictError } from '../../../src/common/errors';
 import { Delivery } from '../../../src/deliveries/delivery.entity';
-import { parseDbTime } from '../../../src/dispatch/delivery-queue';
+import { parseDbTime } from '../../../src/deliveries/typeorm-delivery-store';
+import { attemptFromResult } from '../../../src/dispatch/attempt-classification';
 import {
   applyChanges,
   attemptChanges,
-  attemptFromResult,
   claimChanges,
   expiredLeaseTakeover,
   LEASE_EXPIRED_ERROR,
   MAX_ERROR_LENGTH,
   redeliverChanges,
   releaseChanges,
-} from '../../../src/dispatch/delivery-transitions';
-import type { SendResult } from '../../../src/dispatch/http-sender';
-import type { RetrySettings } from '../../../src/dispatch/retry-policy';
+} from '../../../src/deliveries/delivery-state';
+import type { SendResult } from '../../../src/dispatch/sender';
+import type { RetrySettings } from '../../../src/deliveries/retry-schedule';
 
 const NOW = new Date('2030-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(NOW.getTime() + ms);

@@ -1,4 +1,4 @@
-import { canStartBeforeLeaseEnds, LEASE_SAFETY_MARGIN_MS, leaseDurationMs, leaseEnd, RECORDING_ALLOWANCE_MS } from '../../../src/dispatch/lease';
+import { canStartBeforeLeaseEnds, LEASE_SAFETY_MARGIN_MS, leaseDurationMs, leaseEnd, RECORDING_ALLOWANCE_MS } from '../../../src/deliveries/lease';
 
 const NOW = new Date('2030-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(NOW.getTime() + ms);

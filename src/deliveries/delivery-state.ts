@@ -1,5 +1,5 @@
-// The delivery state machine as pure functions: which columns each step writes. The SQL that
-// applies them (with its guards against a lost lease) is in delivery-queue.ts.
+// The delivery state machine as pure functions: which columns each step writes. The store
+// adapters (delivery-store.ts) apply them, with their guards against a lost lease.
 //
 //   PENDING ──claim──▶ SENDING ──attempt──▶ DELIVERED | FAILED | RETRYING ──claim──▶ SENDING …
 //   SENDING whose lease ran out ──takeover──▶ RETRYING | FAILED (the lost attempt counted)
@@ -10,9 +10,8 @@
 // RETRYING, the lease end while SENDING, NULL once DELIVERED or FAILED.
 import { DeliveryStatus } from '../common/enums';
 import { ConflictError } from '../common/errors';
-import { Delivery } from '../deliveries/delivery.entity';
-import type { SendResult } from './http-sender';
-import { decideNextStep, type NextStep, type RetrySettings } from './retry-policy';
+import { Delivery } from './delivery.entity';
+import { decideNextStep, type NextStep, type RetrySettings } from './retry-schedule';
 
 export type DeliveryChanges = Partial<
   Pick<
@@ -77,17 +76,6 @@ export function claimChanges(leaseOwner: string, leaseEndsAt: Date, now: Date): 
 /** Back to the due state it was claimed from, so any worker takes it at once. */
 export function releaseChanges(claimedFrom: ClaimedFrom, now: Date): DeliveryChanges {
   return { status: claimedFrom.status, dueAt: claimedFrom.dueAt ?? now, leaseOwner: null, updatedAt: now };
-}
-
-export function attemptFromResult(number: number, result: SendResult): AttemptRecord {
-  return {
-    number,
-    startedAt: result.startedAt,
-    statusCode: result.statusCode,
-    latencyMs: Math.max(0, Math.round(result.latencyMs)),
-    error: truncateError(result.error),
-    responseSnippet: result.responseSnippet,
-  };
 }
 
 export function truncateError(error: string | null): string | null {

@@ -11,8 +11,8 @@
 //   WHERE id IN (?, …) AND status = ? AND leaseOwner = CASE id … END AND attempts = CASE id … END
 //
 // The caller checks that it updated every row; if not, some lease was lost, and it records
-// the group one by one instead (delivery-queue.ts).
-import type { DeliveryChanges } from './delivery-transitions';
+// the group one by one instead (typeorm-delivery-store.ts).
+import type { DeliveryChanges } from './delivery-state';
 
 export interface GuardedAttemptUpdate {
   id: string;

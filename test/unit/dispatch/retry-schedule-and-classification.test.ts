@@ -1,12 +1,6 @@
-import type { SendResult } from '../../../src/dispatch/http-sender';
-import {
-  classifyAttempt,
-  decideNextStep,
-  isRetryableStatus,
-  parseRetryAfterMs,
-  retryDelayMs,
-  type RetrySettings,
-} from '../../../src/dispatch/retry-policy';
+import type { SendResult } from '../../../src/dispatch/sender';
+import { classifyAttempt, isRetryableStatus, parseRetryAfterMs } from '../../../src/dispatch/attempt-classification';
+import { decideNextStep, retryDelayMs, type RetrySettings } from '../../../src/deliveries/retry-schedule';
 
 const DEFAULTS: RetrySettings = { backoffBaseMs: 5000, backoffMaxMs: 21_600_000 };
 const MID = () => 0.5; // no jitter

@@ -1,0 +1,268 @@
+// The dispatch loop on the in-memory store, with a fake clock (Jest's timers, Date included)
+// and a fake sender whose answers each test gives by hand: no database, no HTTP.
+import pino from 'pino';
+import { DeliveryStatus, HttpMethod } from '../../../src/common/enums';
+import { newId } from '../../../src/common/ids';
+import { Delivery } from '../../../src/deliveries/delivery.entity';
+import { DeliveryHub } from '../../../src/deliveries/delivery-hub';
+import type { AttemptToRecord, RecordedAttempt } from '../../../src/deliveries/delivery-store';
+import { MemoryDeliveryStore } from '../../../src/deliveries/memory-delivery-store';
+import { CLAIM_ERROR_PAUSE_MS, type DispatchObserver, Dispatcher, claimAhead } from '../../../src/dispatch/dispatcher';
+import type { OutgoingPostback, PostbackSender, SendResult } from '../../../src/dispatch/sender';
+
+const RETRY = { backoffBaseMs: 5_000, backoffMaxMs: 60_000 };
+const START = new Date('2030-01-01T00:00:00.000Z');
+const CALLBACK = '01890000-0000-7000-8000-0000000000cb';
+
+/** A sender whose requests wait until the test answers them. */
+class FakeSender implements PostbackSender {
+  readonly requests: { postback: OutgoingPostback; answer(statusCode: number, retryAfter?: string): void }[] = [];
+  closed = false;
+
+  send(postback: OutgoingPostback): Promise<SendResult> {
+    const startedAt = new Date();
+    return new Promise((resolve) => {
+      this.requests.push({
+        postback,
+        answer: (statusCode, retryAfter) =>
+          resolve({ statusCode, error: null, errorKind: null, latencyMs: 3, responseSnippet: 'ok', retryAfter: retryAfter ?? null, startedAt }),
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  /** Answers the oldest unanswered requests. */
+  answerNext(count: number, statusCode = 200): void {
+    for (const request of this.requests.splice(0, count)) request.answer(statusCode);
+  }
+}
+
+/** Lets promises, immediates and timers due now run until the loop is idle. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 30; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    await jest.advanceTimersByTimeAsync(0);
+  }
+}
+
+function pending(count: number, dueAt = new Date()): Delivery[] {
+  return Array.from({ length: count }, () =>
+    Object.assign(new Delivery(), {
+      id: newId(),
+      eventId: newId(),
+      callbackId: CALLBACK,
+      appId: newId(),
+      networkId: null,
+      status: DeliveryStatus.PENDING,
+      method: HttpMethod.GET,
+      url: 'https://postback.example/p',
+      body: null,
+      headers: [],
+      timeoutMs: 10_000,
+      attempts: 0,
+      maxAttempts: 3,
+      lastStatusCode: null,
+      lastError: null,
+      nextAttemptAt: dueAt,
+      dueAt,
+      leaseOwner: null,
+      deliveredAt: null,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    }),
+  );
+}
+
+describe('the dispatcher', () => {
+  let store: MemoryDeliveryStore;
+  let hub: DeliveryHub;
+  let sender: FakeSender;
+  let events: { hook: keyof DispatchObserver; args: unknown[] }[];
+  let statusChanges: [string, DeliveryStatus][];
+  let dispatcher: Dispatcher | null;
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: START, doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    store = new MemoryDeliveryStore({ now: () => new Date() }, { leaseMs: 60_000, retry: RETRY, random: () => 0.5 });
+    store.defineCallback(CALLBACK, { signingSecret: null, maxAttempts: 3 });
+    hub = new DeliveryHub();
+    statusChanges = [];
+    hub.onStatusChanged((deliveries) => statusChanges.push(...deliveries.map((d): [string, DeliveryStatus] => [d.id, d.status])));
+    sender = new FakeSender();
+    events = [];
+    dispatcher = null;
+  });
+  afterEach(async () => {
+    sender.answerNext(sender.requests.length);
+    await dispatcher?.stop();
+    jest.useRealTimers();
+  });
+
+  const hooks: (keyof DispatchObserver)[] = ['claimed', 'attemptFinished', 'deliveryFinished', 'refused', 'takenOver', 'leaseLost', 'failed'];
+  const observer = Object.fromEntries(hooks.map((hook) => [hook, (...args: unknown[]) => events.push({ hook, args })])) as unknown as DispatchObserver;
+  const start = (concurrency: number, shutdownGraceMs = 1_000) => {
+    dispatcher = new Dispatcher({ store, hub, sender, clock: { now: () => new Date() }, logger: pino({ level: 'silent' }), observer, settings: { concurrency, retry: RETRY, shutdownGraceMs }, workerId: 'worker-test', random: () => 0.5 });
+    dispatcher.start();
+    return dispatcher;
+  };
+  const statusOf = async (id: string) => (await store.findById(id))?.status;
+  const count = (status: DeliveryStatus) => store.all().filter((d) => d.status === status).length;
+
+  it('starts deliveries announced as queued at once, without waiting for a scan', async () => {
+    start(4);
+    await settle();
+    const rows = pending(2);
+    await store.queue(rows);
+    hub.queued(rows);
+    await settle();
+    expect(sender.requests.map((r) => r.postback.deliveryId)).toEqual(rows.map((r) => r.id));
+    expect(events.filter((e) => e.hook === 'claimed').map((e) => e.args)).toEqual([[2, 'queued']]);
+    sender.answerNext(2);
+    await settle();
+    expect(await statusOf(rows[0]!.id)).toBe('DELIVERED');
+    expect(statusChanges.filter(([id]) => id === rows[0]!.id).map(([, s]) => s)).toEqual(['SENDING', 'DELIVERED']);
+  });
+
+  it('claims ahead: beyond the busy slots it holds half the concurrency ready, and a freed slot starts one of them without a claim', async () => {
+    await store.queue(pending(20));
+    start(4);
+    await settle();
+    expect(sender.requests).toHaveLength(4);
+    expect(count(DeliveryStatus.SENDING)).toBe(4 + claimAhead(4));
+    const sent = new Set(sender.requests.map((r) => r.postback.deliveryId));
+    const ready = store.all().filter((d) => d.status === DeliveryStatus.SENDING && !sent.has(d.id)).map((d) => d.id);
+    expect(ready).toHaveLength(claimAhead(4));
+    sender.answerNext(1);
+    await settle();
+    // The freed slot started the oldest ready claim; the loop then claimed to refill what is ready.
+    expect(sender.requests).toHaveLength(4);
+    expect(sender.requests[3]?.postback.deliveryId).toBe(ready[0]);
+    expect(count(DeliveryStatus.DELIVERED)).toBe(1);
+    expect(count(DeliveryStatus.SENDING)).toBe(4 + claimAhead(4));
+  });
+
+  it('holds back when the receivers are slow: never more than the concurrency in flight, however much is due', async () => {
+    await store.queue(pending(50));
+    start(2);
+    await settle();
+    await jest.advanceTimersByTimeAsync(1_000);
+    await settle();
+    expect(sender.requests).toHaveLength(2);
+    expect(count(DeliveryStatus.SENDING)).toBe(2 + claimAhead(2));
+    expect(count(DeliveryStatus.PENDING)).toBe(50 - 2 - claimAhead(2));
+  });
+
+  it('holds back when recording is slow: no claim while a full concurrency of results waits to be written', async () => {
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const record = store.recordAttempts.bind(store);
+    store.recordAttempts = async (items: readonly AttemptToRecord[]): Promise<(RecordedAttempt | null)[]> => {
+      await gate;
+      return record(items);
+    };
+    await store.queue(pending(30));
+    start(2);
+    await settle();
+    sender.answerNext(2);
+    await settle();
+    // The two ready claims started, their answers came, and now four results wait.
+    sender.answerNext(2);
+    await settle();
+    const claimedWhileStuck = events.filter((e) => e.hook === 'claimed').length;
+    await jest.advanceTimersByTimeAsync(2_000);
+    await settle();
+    expect(events.filter((e) => e.hook === 'claimed').length).toBe(claimedWhileStuck);
+    openGate();
+    await settle();
+    expect(count(DeliveryStatus.DELIVERED)).toBe(4);
+    expect(events.filter((e) => e.hook === 'claimed').length).toBeGreaterThan(claimedWhileStuck);
+  });
+
+  it('schedules a failed attempt for retry and sends it again when it falls due, not before', async () => {
+    const [row] = pending(1);
+    await store.queue([row!]);
+    start(4);
+    await settle();
+    sender.answerNext(1, 503);
+    await settle();
+    const retrying = await store.findById(row!.id);
+    // BASE after attempt 1, no jitter (random 0.5).
+    expect(retrying).toMatchObject({ status: 'RETRYING', attempts: 1, lastStatusCode: 503, nextAttemptAt: new Date(START.getTime() + RETRY.backoffBaseMs) });
+    await jest.advanceTimersByTimeAsync(RETRY.backoffBaseMs - 1);
+    await settle();
+    expect(sender.requests).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(250);
+    await settle();
+    expect(sender.requests.map((r) => r.postback.deliveryId)).toEqual([row!.id]);
+    sender.answerNext(1, 200);
+    await settle();
+    expect(await store.findById(row!.id)).toMatchObject({ status: 'DELIVERED', attempts: 2 });
+    expect((await store.attemptsOf([row!.id])).get(row!.id)?.map((a) => a.statusCode)).toEqual([503, 200]);
+    expect(events.filter((e) => e.hook === 'deliveryFinished')).toHaveLength(1);
+  });
+
+  it('drops a result whose lease was taken over meanwhile, and records nothing', async () => {
+    const [row] = pending(1);
+    await store.queue([row!]);
+    start(4);
+    await settle();
+    expect(sender.requests).toHaveLength(1);
+    // Another worker took the delivery over (this one stalled past its lease).
+    store.put(Object.assign((await store.findById(row!.id))!, { leaseOwner: 'worker-other' }));
+    sender.answerNext(1, 200);
+    await settle();
+    expect(events.filter((e) => e.hook === 'leaseLost').map((e) => (e.args[0] as Delivery).id)).toEqual([row!.id]);
+    expect((await store.attemptsOf([row!.id])).get(row!.id)).toBeUndefined();
+    expect(await store.findById(row!.id)).toMatchObject({ status: 'SENDING', leaseOwner: 'worker-other' });
+  });
+
+  it('on shutdown stops claiming, gives back what has not started, and lets attempts in flight finish and record', async () => {
+    await store.queue(pending(10));
+    start(2);
+    await settle();
+    expect(sender.requests).toHaveLength(2);
+    const stopped = dispatcher!.stop();
+    await settle();
+    // The ready claims went back at once, as they were.
+    expect(count(DeliveryStatus.SENDING)).toBe(2);
+    expect(count(DeliveryStatus.PENDING)).toBe(8);
+    sender.answerNext(2);
+    await stopped;
+    expect(count(DeliveryStatus.DELIVERED)).toBe(2);
+    expect(count(DeliveryStatus.PENDING)).toBe(8);
+    expect(sender.closed).toBe(true);
+    // Nothing is claimed after stop, even when more is queued.
+    const late = pending(1);
+    await store.queue(late);
+    hub.queued(late);
+    await jest.advanceTimersByTimeAsync(1_000);
+    await settle();
+    expect(await statusOf(late[0]!.id)).toBe('PENDING');
+  });
+
+  it('on shutdown leaves an attempt that outlives the grace period to lease takeover', async () => {
+    await store.queue(pending(1));
+    start(1, 500);
+    await settle();
+    const stopped = dispatcher!.stop();
+    await jest.advanceTimersByTimeAsync(500);
+    await stopped;
+    expect(count(DeliveryStatus.SENDING)).toBe(1);
+    expect(sender.closed).toBe(true);
+  });
+
+  it('after a database error while claiming pauses, then claims again', async () => {
+    store.failNext('claimDue', new Error('connection lost'));
+    await store.queue(pending(1));
+    start(2);
+    await settle();
+    expect(events.filter((e) => e.hook === 'failed').map((e) => e.args[0])).toEqual(['claim']);
+    expect(sender.requests).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(CLAIM_ERROR_PAUSE_MS);
+    await settle();
+    expect(sender.requests).toHaveLength(1);
+  });
+});
