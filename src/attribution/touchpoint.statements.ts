@@ -3,9 +3,14 @@ import type { DataSource } from 'typeorm';
 import { AttributionType } from '../common/enums';
 import { dbTime, isMysql } from '../db/data-source';
 import { serialized } from '../db/transactions';
-import type { ScriptStatement } from '../db/transaction-script';
 import type { Identifier, RememberedTouchpoint } from './attribution';
 import { Touchpoint } from './touchpoint.entity';
+
+/** One SQL statement with its bound parameters. */
+export interface TouchpointStatement {
+  sql: string;
+  parameters: unknown[];
+}
 
 const TABLE = 'attribution_touchpoint';
 
@@ -28,7 +33,7 @@ export function selectRememberedStatement(
   from: Date,
   to: Date,
   newestOnly: boolean,
-): ScriptStatement {
+): TouchpointStatement {
   const parameters: unknown[] = [];
   for (const id of identifiers) parameters.push(appId, id.kind, id.value, dbTime(dataSource, from), dbTime(dataSource, to));
   const where = identifiers.map(() => LOOKUP_TERM).join(' OR ');

@@ -108,6 +108,7 @@ function memoryHarness(): StoreHarness {
           url,
           body: null,
           headers: [],
+          renderNotes: [],
           timeoutMs: options.timeoutMs ?? 10_000,
           attempts: 0,
           maxAttempts: callback.maxAttempts,

@@ -108,6 +108,7 @@ export async function seedDeliveries(dataSource: DataSource, input: SeedDeliveri
         url: input.url ? input.url(id, i) : input.callback.urlTemplate,
         body: input.body ?? null,
         headers: input.headers ?? input.callback.headers,
+        renderNotes: [],
         timeoutMs: input.callback.timeoutMs,
         attempts: 0,
         maxAttempts: input.callback.maxAttempts,
