@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { Config } from './config/config';
 import { createLogger, Logger } from './common/logger';
 import { Clock } from './common/clock';
-import { createDataSource, ensureMysqlDatabase } from './db/data-source';
+import { openDatabase as openAndMigrate } from './db/open-database';
 import { buildGraphQLSchema } from './graphql/schema';
 import { createHttpServer, HttpServerHandle } from './server/http-server';
 import { createServices, Services } from './services';
@@ -22,14 +22,12 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Opens the database and applies pending migrations. */
-export async function openDatabase(config: Config, logger: Logger): Promise<DataSource> {
-  await ensureMysqlDatabase(config.database);
-  const dataSource = createDataSource(config.database, { poolSize: Math.max(16, Math.ceil(config.dispatchConcurrency / 2)) });
-  await dataSource.initialize();
-  const applied = await dataSource.runMigrations({ transaction: 'each' });
-  for (const migration of applied) logger.info({ migration: migration.name }, 'applied migration');
-  return dataSource;
+/**
+ * Opens the database and, with MIGRATIONS=run (the default), applies pending migrations under
+ * a deployment-wide lock; with MIGRATIONS=skip it refuses to start on a schema that is behind.
+ */
+export async function openDatabase(config: Config, logger: Logger, migrations?: 'run' | 'skip'): Promise<DataSource> {
+  return openAndMigrate(config, logger, { migrations, poolSize: Math.max(16, Math.ceil(config.dispatchConcurrency / 2)) });
 }
 
 /** Starts the whole API process: database, GraphQL over HTTP and WebSocket, and the inline dispatcher (DISPATCHER=inline). */
