@@ -11,6 +11,7 @@ import { createHttpServer, HttpServerHandle } from './server/http-server';
 import { createServices, Services } from './services';
 import { createClusterPubSub } from './pubsub/cluster-pubsub';
 import { createDispatcher, Dispatcher } from './dispatch/dispatcher';
+import { Retention } from './retention/retention';
 
 export interface RunningService {
   url: string;
@@ -19,6 +20,8 @@ export interface RunningService {
   http: HttpServerHandle;
   /** The inline dispatcher; null with DISPATCHER=off. */
   dispatcher: Dispatcher | null;
+  /** Purges rows older than RETENTION_DAYS (one process at a time across the deployment). */
+  retention: Retention;
   stop(): Promise<void>;
 }
 
@@ -53,6 +56,8 @@ export async function startService(config: Config, options: { logger?: Logger; c
       ? createDispatcher({ config, queue: services.deliveryQueue, hub: services.deliveryHub, clock: services.clock, logger, observer: services.metrics.dispatchObserver() })
       : null;
   dispatcher?.start();
+  const retention = new Retention({ dataSource, config: config.retention, clock: services.clock, logger, registry: services.metrics.registry });
+  retention.start();
   logger.info({ port, database: config.database.type, dispatcher: config.dispatcher }, 'postback service listening');
 
   let stopping: Promise<void> | null = null;
@@ -62,10 +67,12 @@ export async function startService(config: Config, options: { logger?: Logger; c
     services,
     http,
     dispatcher,
+    retention,
     stop() {
       stopping ??= (async () => {
         // First: in-flight attempts still need the database to record their results.
         await dispatcher?.stop();
+        await retention.stop();
         await http.stop();
         await pubsub.close();
         await dataSource.destroy();

@@ -14,10 +14,16 @@ import { ApiKey } from '../auth/api-key.entity';
 import { InitialSchema1764093600000 } from '../../migrations/1764093600000-InitialSchema';
 import { DeliveryDueAtIndex1795639200000 } from '../../migrations/1795639200000-DeliveryDueAtIndex';
 import { WiderRenderedColumns1795650000000 } from '../../migrations/1795650000000-WiderRenderedColumns';
+import { RetentionIndexes1795700000000 } from '../../migrations/1795700000000-RetentionIndexes';
 import { AuditTimesSubscriber } from './audit-times';
 
 export const ENTITIES = [App, Network, Callback, Macro, Event, Delivery, DeliveryAttempt, ApiKey];
-export const MIGRATIONS = [InitialSchema1764093600000, DeliveryDueAtIndex1795639200000, WiderRenderedColumns1795650000000];
+export const MIGRATIONS = [
+  InitialSchema1764093600000,
+  DeliveryDueAtIndex1795639200000,
+  WiderRenderedColumns1795650000000,
+  RetentionIndexes1795700000000,
+];
 
 export const SUBSCRIBERS = [AuditTimesSubscriber];
 

@@ -1,0 +1,54 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { dbTime } from '../db/data-source';
+import { withTransaction } from '../db/transactions';
+
+// Every statement that deletes delivery and delivery_attempt rows (retention), in one place.
+// Identifiers are backquoted: MySQL's quoting, which SQLite accepts too.
+
+/** Finished deliveries created before the cutoff, oldest first, through IDX_delivery_created. */
+export const SELECT_PURGEABLE_DELIVERY_IDS =
+  "SELECT `id` FROM `delivery` WHERE `createdAt` < ? AND `status` IN ('DELIVERED', 'FAILED') ORDER BY `createdAt` LIMIT ?";
+
+/**
+ * Locks the batch's rows that are still finished (a redeliver waits on it, then finds the row
+ * gone); rows that went back to PENDING since they were selected are neither locked nor purged.
+ */
+export const LOCK_FINISHED_DELIVERIES = (n: number) =>
+  `UPDATE \`delivery\` SET \`status\` = \`status\` WHERE \`id\` IN (${marks(n)}) AND \`status\` IN ('DELIVERED', 'FAILED')`;
+
+export const DELETE_ATTEMPTS_OF_FINISHED_DELIVERIES = (n: number) =>
+  `DELETE FROM \`delivery_attempt\` WHERE \`deliveryId\` IN (SELECT \`id\` FROM \`delivery\` WHERE \`id\` IN (${marks(n)}) AND \`status\` IN ('DELIVERED', 'FAILED'))`;
+
+export const DELETE_FINISHED_DELIVERIES = (n: number) =>
+  `DELETE FROM \`delivery\` WHERE \`id\` IN (${marks(n)}) AND \`status\` IN ('DELIVERED', 'FAILED')`;
+
+function marks(n: number): string {
+  return new Array(n).fill('?').join(', ');
+}
+
+export interface PurgedDeliveries {
+  delivery: number;
+  delivery_attempt: number;
+}
+
+/**
+ * Deletes up to `limit` finished deliveries created before `cutoff`, with their attempts, in
+ * one transaction. A delivery that is PENDING, SENDING or RETRYING is never deleted.
+ */
+export async function purgeFinishedDeliveries(dataSource: DataSource, cutoff: Date, limit: number): Promise<PurgedDeliveries> {
+  const rows: Array<{ id: string }> = await dataSource.query(SELECT_PURGEABLE_DELIVERY_IDS, [dbTime(dataSource, cutoff), limit]);
+  if (rows.length === 0) return { delivery: 0, delivery_attempt: 0 };
+  const ids = rows.map((row) => row.id);
+  return withTransaction(dataSource, async (manager: EntityManager) => {
+    await manager.query(LOCK_FINISHED_DELIVERIES(ids.length), ids);
+    const attempts = await affectedRows(manager, DELETE_ATTEMPTS_OF_FINISHED_DELIVERIES(ids.length), ids);
+    const deliveries = await affectedRows(manager, DELETE_FINISHED_DELIVERIES(ids.length), ids);
+    return { delivery: deliveries, delivery_attempt: attempts };
+  });
+}
+
+/** Runs a write statement in the transaction and returns how many rows it changed. */
+export async function affectedRows(manager: EntityManager, sql: string, parameters: unknown[]): Promise<number> {
+  const result = await manager.queryRunner!.query(sql, parameters, true);
+  return Number(result.affected ?? 0);
+}
