@@ -15,7 +15,9 @@ const ER_BAD_DB = 1049;
 const ER_TABLEACCESS_DENIED = 1142;
 
 /** The schema has migrations this node may not apply (MIGRATIONS=skip, or no DDL rights). */
-export class SchemaNotReadyError extends Error {}
+export class SchemaNotReadyError extends Error {
+  override name = 'SchemaNotReadyError';
+}
 
 export interface OpenDatabaseOptions {
   /** Overrides config.migrations. */
