@@ -1,7 +1,9 @@
 // The purge phase's backlog: rows older than the retention window, written straight into the
 // benchmark database (after its migrations ran, before the service starts): an app and a
-// callback of their own, and events each with one DELIVERED delivery and one attempt.
-import { randomUUID } from 'node:crypto';
+// callback of their own, and events each with one DELIVERED delivery and one attempt. Ids are
+// the service's own (UUIDv7, time-ordered), so the rows land at the end of each index as the
+// service's would, not at random places in it.
+import { newId } from '../../src/common/ids';
 import type { BenchDb } from './database';
 import { openSqlite } from './sqlite';
 
@@ -13,8 +15,8 @@ type Row = Record<string, unknown>;
 export async function seedOldRows(db: BenchDb, rows: number, ageDays: number): Promise<number> {
   const per = Math.ceil(rows / 3);
   const at = new Date(Date.now() - ageDays * 86_400_000).toISOString().replace('T', ' ').replace('Z', '');
-  const appId = randomUUID();
-  const callbackId = randomUUID();
+  const appId = newId();
+  const callbackId = newId();
   const writer = await openWriter(db);
   try {
     await writer.insert('app', [{ id: appId, name: 'purge backlog', bundleId: `com.bench.purge.${Date.now()}`, platform: 'IOS', createdAt: at, updatedAt: at, deletedAt: null, isLive: 1 }]);
@@ -28,8 +30,8 @@ export async function seedOldRows(db: BenchDb, rows: number, ageDays: number): P
       const deliveries: Row[] = [];
       const attempts: Row[] = [];
       for (let i = 0; i < n; i++) {
-        const eventId = randomUUID();
-        const deliveryId = randomUUID();
+        const eventId = newId();
+        const deliveryId = newId();
         events.push({
           id: eventId, appId, eventId: `old-${done + i}`, name: 'old', occurredAt: at, receivedAt: at, advertisingId: null, ipAddress: null, userAgent: null,
           country: null, platform: 'IOS', campaignId: null, networkId: null, networkSlug: null, revenue: null, currency: null, limitAdTracking: 0, params: null,
@@ -39,7 +41,7 @@ export async function seedOldRows(db: BenchDb, rows: number, ageDays: number): P
           timeoutMs: 5000, attempts: 1, maxAttempts: 3, lastStatusCode: 200, lastError: null, nextAttemptAt: null, dueAt: null, leaseOwner: null,
           deliveredAt: at, createdAt: at, updatedAt: at,
         });
-        attempts.push({ id: randomUUID(), deliveryId, number: 1, startedAt: at, statusCode: 200, latencyMs: 3, error: null, responseSnippet: 'ok' });
+        attempts.push({ id: newId(), deliveryId, number: 1, startedAt: at, statusCode: 200, latencyMs: 3, error: null, responseSnippet: 'ok' });
       }
       await writer.insert('event', events);
       await writer.insert('delivery', deliveries);
