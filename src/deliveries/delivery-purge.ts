@@ -16,8 +16,15 @@ export const SELECT_PURGEABLE_DELIVERY_IDS =
 export const LOCK_FINISHED_DELIVERIES = (n: number) =>
   `UPDATE \`delivery\` SET \`status\` = \`status\` WHERE \`id\` IN (${marks(n)}) AND \`status\` IN ('DELIVERED', 'FAILED')`;
 
-export const DELETE_ATTEMPTS_OF_FINISHED_DELIVERIES = (n: number) =>
-  `DELETE FROM \`delivery_attempt\` WHERE \`deliveryId\` IN (SELECT \`id\` FROM \`delivery\` WHERE \`id\` IN (${marks(n)}) AND \`status\` IN ('DELIVERED', 'FAILED'))`;
+/** The batch's rows locked above, read again inside the transaction: these are the ones that go. */
+export const SELECT_LOCKED_FINISHED_DELIVERIES = (n: number) =>
+  `SELECT \`id\` FROM \`delivery\` WHERE \`id\` IN (${marks(n)}) AND \`status\` IN ('DELIVERED', 'FAILED')`;
+
+/**
+ * By a list of ids, not a subquery: MariaDB before 11.1 runs `DELETE … WHERE x IN (SELECT …)`
+ * as a scan of the whole attempt table, once per batch.
+ */
+export const DELETE_ATTEMPTS_OF_DELIVERIES = (n: number) => `DELETE FROM \`delivery_attempt\` WHERE \`deliveryId\` IN (${marks(n)})`;
 
 export const DELETE_FINISHED_DELIVERIES = (n: number) =>
   `DELETE FROM \`delivery\` WHERE \`id\` IN (${marks(n)}) AND \`status\` IN ('DELIVERED', 'FAILED')`;
@@ -41,8 +48,11 @@ export async function purgeFinishedDeliveries(dataSource: DataSource, cutoff: Da
   const ids = rows.map((row) => row.id);
   return withTransaction(dataSource, async (manager: EntityManager) => {
     await manager.query(LOCK_FINISHED_DELIVERIES(ids.length), ids);
-    const attempts = await affectedRows(manager, DELETE_ATTEMPTS_OF_FINISHED_DELIVERIES(ids.length), ids);
-    const deliveries = await affectedRows(manager, DELETE_FINISHED_DELIVERIES(ids.length), ids);
+    const finished: Array<{ id: string }> = await manager.query(SELECT_LOCKED_FINISHED_DELIVERIES(ids.length), ids);
+    if (finished.length === 0) return { delivery: 0, delivery_attempt: 0 };
+    const going = finished.map((row) => row.id);
+    const attempts = await affectedRows(manager, DELETE_ATTEMPTS_OF_DELIVERIES(going.length), going);
+    const deliveries = await affectedRows(manager, DELETE_FINISHED_DELIVERIES(going.length), going);
     return { delivery: deliveries, delivery_attempt: attempts };
   });
 }
