@@ -1,24 +1,27 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { dbTime } from '../db/data-source';
+import { dbTime, notIndexed } from '../db/data-source';
 import { withTransaction } from '../db/transactions';
 
 // Every statement that deletes delivery and delivery_attempt rows (retention), in one place.
-// Identifiers are backquoted: MySQL's quoting, which SQLite accepts too.
+// Identifiers are backquoted: MySQL's quoting, which SQLite accepts too. `status` is the
+// status column as notIndexed() gives it: without statistics SQLite's planner would take
+// IDX_delivery_due for `status IN (…)` and walk every finished delivery (synchronously, with
+// the event loop blocked) instead of going by createdAt or by primary key.
 
 /** Finished deliveries created before the cutoff, oldest first, through IDX_delivery_created. */
-export const SELECT_PURGEABLE_DELIVERY_IDS =
-  "SELECT `id` FROM `delivery` WHERE `createdAt` < ? AND `status` IN ('DELIVERED', 'FAILED') ORDER BY `createdAt` LIMIT ?";
+export const SELECT_PURGEABLE_DELIVERY_IDS = (status: string) =>
+  `SELECT \`id\` FROM \`delivery\` WHERE \`createdAt\` < ? AND ${status} IN ('DELIVERED', 'FAILED') ORDER BY \`createdAt\` LIMIT ?`;
 
 /**
  * Locks the batch's rows that are still finished (a redeliver waits on it, then finds the row
  * gone); rows that went back to PENDING since they were selected are neither locked nor purged.
  */
-export const LOCK_FINISHED_DELIVERIES = (n: number) =>
-  `UPDATE \`delivery\` SET \`status\` = \`status\` WHERE \`id\` IN (${marks(n)}) AND \`status\` IN ('DELIVERED', 'FAILED')`;
+export const LOCK_FINISHED_DELIVERIES = (n: number, status: string) =>
+  `UPDATE \`delivery\` SET \`status\` = \`status\` WHERE \`id\` IN (${marks(n)}) AND ${status} IN ('DELIVERED', 'FAILED')`;
 
 /** The batch's rows locked above, read again inside the transaction: these are the ones that go. */
-export const SELECT_LOCKED_FINISHED_DELIVERIES = (n: number) =>
-  `SELECT \`id\` FROM \`delivery\` WHERE \`id\` IN (${marks(n)}) AND \`status\` IN ('DELIVERED', 'FAILED')`;
+export const SELECT_LOCKED_FINISHED_DELIVERIES = (n: number, status: string) =>
+  `SELECT \`id\` FROM \`delivery\` WHERE \`id\` IN (${marks(n)}) AND ${status} IN ('DELIVERED', 'FAILED')`;
 
 /**
  * By a list of ids, not a subquery: MariaDB before 11.1 runs `DELETE … WHERE x IN (SELECT …)`
@@ -26,8 +29,8 @@ export const SELECT_LOCKED_FINISHED_DELIVERIES = (n: number) =>
  */
 export const DELETE_ATTEMPTS_OF_DELIVERIES = (n: number) => `DELETE FROM \`delivery_attempt\` WHERE \`deliveryId\` IN (${marks(n)})`;
 
-export const DELETE_FINISHED_DELIVERIES = (n: number) =>
-  `DELETE FROM \`delivery\` WHERE \`id\` IN (${marks(n)}) AND \`status\` IN ('DELIVERED', 'FAILED')`;
+export const DELETE_FINISHED_DELIVERIES = (n: number, status: string) =>
+  `DELETE FROM \`delivery\` WHERE \`id\` IN (${marks(n)}) AND ${status} IN ('DELIVERED', 'FAILED')`;
 
 function marks(n: number): string {
   return new Array(n).fill('?').join(', ');
@@ -43,16 +46,17 @@ export interface PurgedDeliveries {
  * one transaction. A delivery that is PENDING, SENDING or RETRYING is never deleted.
  */
 export async function purgeFinishedDeliveries(dataSource: DataSource, cutoff: Date, limit: number): Promise<PurgedDeliveries> {
-  const rows: Array<{ id: string }> = await dataSource.query(SELECT_PURGEABLE_DELIVERY_IDS, [dbTime(dataSource, cutoff), limit]);
+  const status = notIndexed(dataSource, '`status`');
+  const rows: Array<{ id: string }> = await dataSource.query(SELECT_PURGEABLE_DELIVERY_IDS(status), [dbTime(dataSource, cutoff), limit]);
   if (rows.length === 0) return { delivery: 0, delivery_attempt: 0 };
   const ids = rows.map((row) => row.id);
   return withTransaction(dataSource, async (manager: EntityManager) => {
-    await manager.query(LOCK_FINISHED_DELIVERIES(ids.length), ids);
-    const finished: Array<{ id: string }> = await manager.query(SELECT_LOCKED_FINISHED_DELIVERIES(ids.length), ids);
+    await manager.query(LOCK_FINISHED_DELIVERIES(ids.length, status), ids);
+    const finished: Array<{ id: string }> = await manager.query(SELECT_LOCKED_FINISHED_DELIVERIES(ids.length, status), ids);
     if (finished.length === 0) return { delivery: 0, delivery_attempt: 0 };
     const going = finished.map((row) => row.id);
     const attempts = await affectedRows(manager, DELETE_ATTEMPTS_OF_DELIVERIES(going.length), going);
-    const deliveries = await affectedRows(manager, DELETE_FINISHED_DELIVERIES(going.length), going);
+    const deliveries = await affectedRows(manager, DELETE_FINISHED_DELIVERIES(going.length, status), going);
     return { delivery: deliveries, delivery_attempt: attempts };
   });
 }
