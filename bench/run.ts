@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuPerUnit, findDatabaseServerPid, probeCpu } from './lib/cpu';
 import { createBenchDb, describeMysqlServer, type BenchDb } from './lib/database';
+import { seedOldRows } from './lib/purge-seed';
 import { ask, monotonicMs, waitFor } from './lib/ipc';
 import { closedLoop, mergeRounds, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
 import { OptionsError, parseBenchArgs, USAGE, type BenchDatabase, type BenchOptions } from './lib/options';
@@ -291,10 +292,20 @@ async function bareSend(ctx: RunContext, kind: 'got' | 'undici'): Promise<BareSe
  * The whole pipeline at a fixed rate: recordEvent calls open-loop, the inline dispatcher
  * sending to the receiver. Latency is recordEvent call → postback arrival, matched by event key.
  */
-async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, seconds: number, label: 'pipeline' | 'soak', out: DatabaseResults): Promise<PipelineResult & { rssSamples: { atSeconds: number; rssBytes: number }[]; heapSamples: { atSeconds: number; bytes: number }[] }> {
+/** What the purge phase adds to a pipeline run: service settings, and a watcher started with the service. */
+interface PipelineHooks {
+  env?: Record<string, string>;
+  /** Called once the service is up; the function it returns is awaited before the service stops. */
+  onStarted?: (service: ServiceProcess) => () => Promise<void>;
+  /** Called when the measured window starts (after warmup and its drain). */
+  onMeasureStart?: () => void;
+}
+
+async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, seconds: number, label: 'pipeline' | 'soak' | 'purge', out: DatabaseResults, hooks: PipelineHooks = {}): Promise<PipelineResult & { rssSamples: { atSeconds: number; rssBytes: number }[]; heapSamples: { atSeconds: number; bytes: number }[] }> {
   const sender = ctx.options.pipelineSender;
   log(`${kind}: ${label}, ${rate.toFixed(0)} events/s for ${seconds} s, inline dispatcher${sender ? `, DISPATCH_SENDER=${sender}` : ''}`);
-  const service = await startService({ databaseUrl: db.url, dispatcher: 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: serviceEnv() });
+  const service = await startService({ databaseUrl: db.url, dispatcher: 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: { ...serviceEnv(), ...hooks.env } });
+  const stopWatching = hooks.onStarted?.(service) ?? (async () => undefined);
   try {
     const fx = await createFixtures(service.origin, ctx.receiverPort);
     // Warm up at the same rate (JIT, pools, caches), then let that backlog drain before measuring.
@@ -306,6 +317,7 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
     const samples: { atSeconds: number; depth: number }[] = [];
     const rssSamples: { atSeconds: number; rssBytes: number }[] = [];
     const t0 = monotonicMs();
+    hooks.onMeasureStart?.();
     let sampling = true;
     const loopLagMaxMs: number[] = [];
     const heapSamples: { atSeconds: number; bytes: number }[] = [];
@@ -382,9 +394,92 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
       heapSamples,
     };
   } finally {
+    await stopWatching();
     await service.stop();
     out.peakRssBytes = Math.max(out.peakRssBytes, service.peakRssBytes());
   }
+}
+
+/** How old the purge phase's backlog is, against the service's RETENTION_DAYS=30. */
+const PURGE_BACKLOG_AGE_DAYS = 60;
+const PURGE_SAMPLE_MS = 1000;
+
+/** postbacks_purged_rows_total summed over tables, from the service's /metrics; null when unreadable. */
+async function scrapePurgedRows(origin: string): Promise<number | null> {
+  try {
+    const { request } = await import('undici');
+    const text = await (await request(`${origin}/metrics`)).body.text();
+    let total = 0;
+    for (const match of text.matchAll(/^postbacks_purged_rows_total\{[^}]*\}\s+([0-9.eE+-]+)/gm)) total += Number(match[1]);
+    return total;
+  } catch {
+    return null;
+  }
+}
+
+/** The schema, applied by the service's own `npm run migration:run` entry point, before seeding. */
+async function migrate(ctx: RunContext, db: BenchDb): Promise<void> {
+  const child = fork(resolve(MAIN_JS, '..', 'db', 'migrate-cli.js'), [], { env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, stdio: 'inherit' });
+  const code = await new Promise<number | null>((done) => child.once('exit', done));
+  if (code !== 0) throw new Error(`migrations of the purge database failed (exit ${code})`);
+  void ctx;
+}
+
+/**
+ * The pipeline again, on a database holding `purgeRows` rows older than the retention window,
+ * with the service purging them (RETENTION_DAYS=30, a pass every second) while the load runs:
+ * its p99 beside the plain pipeline's, and how fast the backlog went.
+ */
+async function purgePhase(ctx: RunContext, kind: BenchDatabase, rate: number, out: DatabaseResults): Promise<void> {
+  const db = await createBenchDb(kind, ctx.options.mysqlUrl, 'purge');
+  ctx.cleanups.push(() => db.drop());
+  await migrate(ctx, db);
+  log(`${kind}: purge, seeding ${ctx.options.purgeRows} rows ${PURGE_BACKLOG_AGE_DAYS} days old`);
+  const seedStart = monotonicMs();
+  const seededRows = await seedOldRows(db, ctx.options.purgeRows, PURGE_BACKLOG_AGE_DAYS);
+  const seedSeconds = (monotonicMs() - seedStart) / 1000;
+  log(`${kind}: seeded ${seededRows} rows in ${seedSeconds.toFixed(0)} s`);
+  const samples: Array<{ at: number; purged: number }> = [];
+  let measureStartedAt: number | null = null;
+  const t0 = monotonicMs();
+  const { rssSamples: _rss, heapSamples: _heap, ...result } = await pipeline(ctx, db, kind, rate, ctx.options.pipelineSeconds, 'purge', out, {
+    env: { RETENTION_DAYS: '30', RETENTION_INTERVAL_MS: '1000' },
+    onStarted: (service) => {
+      let watching = true;
+      const loop = (async () => {
+        while (watching) {
+          const purged = await scrapePurgedRows(service.origin);
+          if (purged !== null) samples.push({ at: (monotonicMs() - t0) / 1000, purged });
+          await sleep(PURGE_SAMPLE_MS);
+        }
+      })();
+      return async () => {
+        watching = false;
+        await loop;
+      };
+    },
+    onMeasureStart: () => {
+      measureStartedAt = (monotonicMs() - t0) / 1000;
+    },
+  });
+  const purged = samples.at(-1)?.purged ?? 0;
+  const started = [...samples].reverse().find((x) => x.purged === 0)?.at ?? 0;
+  const doneAt = samples.find((x) => x.purged >= seededRows)?.at ?? null;
+  const until = doneAt ?? samples.at(-1)?.at ?? 0;
+  const measureStart = measureStartedAt ?? 0;
+  const atMeasureStart = [...samples].reverse().find((x) => x.at <= measureStart)?.purged ?? 0;
+  const atMeasureEnd = [...samples].reverse().find((x) => x.at <= measureStart + ctx.options.pipelineSeconds)?.purged ?? purged;
+  out.purge = {
+    seededRows,
+    seedSeconds,
+    purgedRows: purged,
+    finished: doneAt !== null,
+    purgeSeconds: until - started,
+    rowsPerSecond: until > started ? purged / (until - started) : Number.NaN,
+    purgedWhileMeasured: atMeasureEnd - atMeasureStart,
+    pipeline: result,
+  };
+  log(`${kind}: purge ${purged} of ${seededRows} rows in ${(until - started).toFixed(0)} s (${out.purge.rowsPerSecond.toFixed(0)} rows/s), ${out.purge.purgedWhileMeasured} during the measured window; pipeline p99 ${result.endToEnd.p99.toFixed(1)} ms`);
 }
 
 async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseResults, soak: boolean): Promise<void> {
@@ -403,7 +498,7 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
     out.dispatch = { got, undici, bareGot, bareUndici };
   }
   const rate = options.pipelineRate ?? (out.ingest ? out.ingest.service.rate / 2 : null);
-  if (options.phases.includes('pipeline') || soak) {
+  if (options.phases.includes('pipeline') || options.phases.includes('purge') || soak) {
     if (rate === null) throw new Error('the pipeline needs a rate: run the ingest phase too, or give --rate');
   }
   if (options.phases.includes('pipeline')) {
@@ -411,6 +506,7 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
     out.pipeline = result;
     log(`${kind}: pipeline p50/p95/p99 ${result.endToEnd.p50.toFixed(1)}/${result.endToEnd.p95.toFixed(1)}/${result.endToEnd.p99.toFixed(1)} ms, queue ${result.queue.grows ? 'GROWS' : 'steady'}`);
   }
+  if (options.phases.includes('purge')) await purgePhase(ctx, kind, rate as number, out);
   if (soak) {
     const seconds = options.soakMinutes * 60;
     const result = await pipeline(ctx, db, kind, rate as number, seconds, 'soak', out);

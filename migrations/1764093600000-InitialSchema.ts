@@ -1,19 +1,30 @@
 import { MigrationInterface, QueryRunner, Table, TableColumnOptions, TableForeignKey, TableIndex } from 'typeorm';
+import { createTableOnce, withCharset } from '../src/db/schema-tools';
 
 // Written with the QueryRunner Table API so one migration runs on MySQL/MariaDB and SQLite.
 // The few places where the dialects differ are the helpers below.
+//
+// On MySQL every string column names its charset and collation (utf8mb4_bin) in the CREATE
+// TABLE itself: a table created in the database's default collation and converted afterwards
+// no longer matches the foreign keys of the next one, and the operator's database may have any
+// default, latin1 included. Each table is one CREATE TABLE statement (indexes and foreign keys
+// inline) that is skipped when the table exists, so a run that failed or was killed between
+// two tables completes when started again. Databases made by the earlier version of this
+// migration (CREATE, then CONVERT TO utf8mb4_bin) have the same columns and collations.
 
 export class InitialSchema1764093600000 implements MigrationInterface {
   name = 'InitialSchema1764093600000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     const mysql = queryRunner.connection.options.type !== 'better-sqlite3';
-    const id = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: '36', isNullable: nullable });
+    const id = (name: string, nullable = false): TableColumnOptions => withCharset(queryRunner, { name, type: 'varchar', length: '36', isNullable: nullable });
     const pk = (): TableColumnOptions => ({ ...id('id'), isPrimary: true });
-    const str = (name: string, length: number, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
-    const text = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'text', isNullable: nullable });
+    const str = (name: string, length: number, nullable = false): TableColumnOptions =>
+      withCharset(queryRunner, { name, type: 'varchar', length: String(length), isNullable: nullable });
+    const text = (name: string, nullable = false): TableColumnOptions => withCharset(queryRunner, { name, type: 'text', isNullable: nullable });
     // A rendered body or response may exceed MySQL's 64 KB TEXT; SQLite has one TEXT.
-    const longText = (name: string, nullable = false): TableColumnOptions => ({ name, type: mysql ? 'mediumtext' : 'text', isNullable: nullable });
+    const longText = (name: string, nullable = false): TableColumnOptions =>
+      withCharset(queryRunner, { name, type: mysql ? 'mediumtext' : 'text', isNullable: nullable });
     const int = (name: string, nullable = false, dflt?: number): TableColumnOptions => ({ name, type: 'int', isNullable: nullable, default: dflt });
     const bool = (name: string, dflt: boolean | null, nullable = false): TableColumnOptions => ({
       name, type: 'boolean', isNullable: nullable, default: dflt === null ? undefined : mysql ? (dflt ? 1 : 0) : dflt ? 1 : 0,
@@ -25,12 +36,7 @@ export class InitialSchema1764093600000 implements MigrationInterface {
     });
     const auditColumns = [stamp('createdAt'), stamp('updatedAt')];
     const liveColumns = [time('deletedAt', true), { ...bool('isLive', true, true) }];
-    const tableOptions = mysql ? { engine: 'InnoDB' } : {};
-    const create = async (table: Table) => {
-      await queryRunner.createTable(table, false, true, true);
-      if (mysql) await queryRunner.query(`ALTER TABLE \`${table.name}\` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-    };
-    void tableOptions;
+    const create = (table: Table) => createTableOnce(queryRunner, table);
 
     await create(new Table({
       name: 'app',

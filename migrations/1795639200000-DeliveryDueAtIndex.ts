@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner, TableIndex } from 'typeorm';
+import { createIndexOnce } from '../src/db/schema-tools';
 
 /**
  * The dispatcher's claim query, `WHERE dueAt <= now ORDER BY dueAt LIMIT n FOR UPDATE SKIP
@@ -12,7 +13,8 @@ export class DeliveryDueAtIndex1795639200000 implements MigrationInterface {
   name = 'DeliveryDueAtIndex1795639200000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createIndex('delivery', new TableIndex({ name: 'IDX_delivery_due_at', columnNames: ['dueAt'] }));
+    // Skipped when present: a run killed after the CREATE INDEX but before it was recorded.
+    await createIndexOnce(queryRunner, 'delivery', new TableIndex({ name: 'IDX_delivery_due_at', columnNames: ['dueAt'] }));
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

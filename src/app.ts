@@ -5,12 +5,13 @@ import { DataSource } from 'typeorm';
 import { Config } from './config/config';
 import { createLogger, Logger } from './common/logger';
 import { Clock } from './common/clock';
-import { createDataSource, ensureMysqlDatabase } from './db/data-source';
+import { openDatabase as openAndMigrate } from './db/open-database';
 import { buildGraphQLSchema } from './graphql/schema';
 import { createHttpServer, HttpServerHandle } from './server/http-server';
 import { createDispatcher, createServices, Services } from './services';
 import { createClusterPubSub } from './pubsub/cluster-pubsub';
 import type { Dispatcher } from './dispatch/dispatcher';
+import { Retention } from './retention/retention';
 
 export interface RunningService {
   url: string;
@@ -19,17 +20,17 @@ export interface RunningService {
   http: HttpServerHandle;
   /** The inline dispatcher; null with DISPATCHER=off. */
   dispatcher: Dispatcher | null;
+  /** Purges rows older than RETENTION_DAYS (one process at a time across the deployment). */
+  retention: Retention;
   stop(): Promise<void>;
 }
 
-/** Opens the database and applies pending migrations. */
-export async function openDatabase(config: Config, logger: Logger): Promise<DataSource> {
-  await ensureMysqlDatabase(config.database);
-  const dataSource = createDataSource(config.database, { poolSize: Math.max(16, Math.ceil(config.dispatchConcurrency / 2)) });
-  await dataSource.initialize();
-  const applied = await dataSource.runMigrations({ transaction: 'each' });
-  for (const migration of applied) logger.info({ migration: migration.name }, 'applied migration');
-  return dataSource;
+/**
+ * Opens the database and, with MIGRATIONS=run (the default), applies pending migrations under
+ * a deployment-wide lock; with MIGRATIONS=skip it refuses to start on a schema that is behind.
+ */
+export async function openDatabase(config: Config, logger: Logger, migrations?: 'run' | 'skip'): Promise<DataSource> {
+  return openAndMigrate(config, logger, { migrations, poolSize: Math.max(16, Math.ceil(config.dispatchConcurrency / 2)) });
 }
 
 /** Starts the whole API process: database, GraphQL over HTTP and WebSocket, and the inline dispatcher (DISPATCHER=inline). */
@@ -52,6 +53,8 @@ export async function startService(config: Config, options: { logger?: Logger; c
   const port = (http.server.address() as AddressInfo).port;
   const dispatcher = config.dispatcher === 'inline' ? createDispatcher(services) : null;
   dispatcher?.start();
+  const retention = new Retention({ dataSource, config: config.retention, clock: services.clock, logger, registry: services.metrics.registry });
+  retention.start();
   logger.info({ port, database: config.database.type, dispatcher: config.dispatcher }, 'postback service listening');
 
   let stopping: Promise<void> | null = null;
@@ -61,10 +64,12 @@ export async function startService(config: Config, options: { logger?: Logger; c
     services,
     http,
     dispatcher,
+    retention,
     stop() {
       stopping ??= (async () => {
         // First: in-flight attempts still need the database to record their results.
         await dispatcher?.stop();
+        await retention.stop();
         await http.stop();
         await pubsub.close();
         await dataSource.destroy();

@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { loadConfigOrExit } from './config/config';
 import { createLogger, type Logger } from './common/logger';
 import { createDataSource } from './db/data-source';
+import { pendingMigrations } from './db/open-database';
 import { exitOnSignals } from './common/shutdown';
 import { registerOperationalRoutes } from './server/operational-routes';
 import { createClusterPubSub } from './pubsub/cluster-pubsub';
@@ -24,7 +25,9 @@ const SCHEMA_POLL_MS = 2000;
 async function waitForSchema(dataSource: DataSource, logger: Logger, stopped: () => boolean): Promise<boolean> {
   let logged = false;
   while (!stopped()) {
-    if (!(await dataSource.showMigrations())) return true;
+    // Read-only: showMigrations() would create the migrations table, which a worker's
+    // SELECT/INSERT/UPDATE/DELETE user may not, and in the database's default charset.
+    if ((await pendingMigrations(dataSource)).length === 0) return true;
     if (!logged) {
       logger.warn('the database schema has pending migrations; waiting for the API (npm start) to apply them');
       logged = true;

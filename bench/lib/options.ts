@@ -1,7 +1,7 @@
 // `npm run bench -- [flags]`: parsed once into a typed object (pure, unit-tested).
 
 export type BenchDatabase = 'mysql' | 'sqlite';
-export const PHASES = ['ingest', 'batch', 'dispatch', 'pipeline'] as const;
+export const PHASES = ['ingest', 'batch', 'dispatch', 'pipeline', 'purge'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -25,6 +25,8 @@ export interface BenchOptions {
   pipelineRate: number | null;
   /** The sender of the pipeline (and soak); null: the service's default. */
   pipelineSender: 'got' | 'undici' | null;
+  /** Rows older than the retention window seeded for the purge phase (events, deliveries, attempts in equal parts). */
+  purgeRows: number;
   soak: boolean;
   soakMinutes: number;
   /** Add --cpu-prof to the service processes; profiles go to this directory. */
@@ -49,6 +51,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   pipelineSeconds: 60,
   pipelineRate: null,
   pipelineSender: null,
+  purgeRows: 1_000_000,
   soak: false,
   soakMinutes: 10,
   profileDir: null,
@@ -59,7 +62,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
 
 export const USAGE = `npm run bench -- [flags]
   --db mysql|sqlite|both     databases to run on, in this order (default both: mysql, then sqlite)
-  --phases LIST              comma-separated: ingest,batch,dispatch,pipeline (default all)
+  --phases LIST              comma-separated: ingest,batch,dispatch,pipeline,purge (default all)
   --duration S               measured seconds per ingest phase (default 15)
   --warmup S                 unmeasured load before each ingest phase (default 3)
   --rounds N                 service and bare INSERT server take turns N times in the single-event phase (default 3)
@@ -70,6 +73,7 @@ export const USAGE = `npm run bench -- [flags]
   --pipeline-seconds S       length of the whole-pipeline phase (default 60)
   --rate N                   pipeline events/s (default: half the measured single-event peak)
   --sender got|undici        DISPATCH_SENDER of the pipeline and soak (default: the service's default)
+  --purge-rows N             old rows seeded for the purge phase, purged while the pipeline runs (default 1000000)
   --soak                     also run the pipeline for --soak-minutes (default 10) and check RSS stays within ±10 %
   --soak-minutes M
   --profile DIR              run the service with --cpu-prof, profiles in DIR
@@ -152,6 +156,9 @@ export function parseBenchArgs(argv: readonly string[], env: Record<string, stri
         options.pipelineSender = v;
         break;
       }
+      case '--purge-rows':
+        options.purgeRows = whole(flag, 3);
+        break;
       case '--soak':
         options.soak = true;
         break;

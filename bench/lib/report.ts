@@ -71,11 +71,26 @@ export interface DatabaseResults {
   batch?: { requests: ClosedLoopResult; eventsPerSecond: number; batchSize: number; cpuMicrosPerEvent: Record<string, number> };
   dispatch?: { got: DrainResult; undici: DrainResult; bareGot: BareSendResult; bareUndici: BareSendResult };
   pipeline?: PipelineResult;
+  purge?: PurgeResult;
   soak?: SoakResult;
   /** The highest VmHWM of any service process of this database's run. */
   peakRssBytes: number;
   /** The database server's version and the settings that decide write throughput (MySQL). */
   server?: string;
+}
+
+export interface PurgeResult {
+  seededRows: number;
+  seedSeconds: number;
+  purgedRows: number;
+  /** Every seeded row went before the run ended. */
+  finished: boolean;
+  purgeSeconds: number;
+  rowsPerSecond: number;
+  /** Rows purged while the pipeline's measured window ran. */
+  purgedWhileMeasured: number;
+  /** The pipeline run beside the purge. */
+  pipeline: PipelineResult;
 }
 
 export const RESULTS_START = '<!-- bench:results:start -->';
@@ -163,6 +178,15 @@ export function renderDatabase(r: DatabaseResults, options: Pick<BenchOptions, '
     if (p.p99ByWindow?.length) details.push(`- pipeline end-to-end p99 per 10 s window (ms): ${p.p99ByWindow.map((v) => fmt(v, 1)).join(', ')}.`);
     if (p.loopLagMaxMs?.length) details.push(`- pipeline longest event-loop stall per 10 s (ms): ${p.loopLagMaxMs.map((v) => fmt(v)).join(', ')}.`);
     if (p.depthSamples?.length) details.push(`- pipeline queue depth (s: live deliveries): ${p.depthSamples.map(([at, d]) => `${at}: ${d}`).join(', ')}.`);
+  }
+  if (r.purge) {
+    const u = r.purge;
+    const p = u.pipeline;
+    const without = r.pipeline ? `${fmt(r.pipeline.endToEnd.p99, 1)} without` : 'pipeline phase not run';
+    rows.push(`| pipeline p99 (ms) while ${fmt(u.seededRows)} old rows are purged | ${fmt(p.endToEnd.p99, 1)} with purge | ${without} | ${r.pipeline ? ratio(p.endToEnd.p99, r.pipeline.endToEnd.p99) : ''} | | |`);
+    rows.push(`| purge rate (rows/s, beside the pipeline) | ${fmt(u.rowsPerSecond)} | | | | |`);
+    details.push(`- purge: ${fmt(u.seededRows)} rows (events, deliveries, attempts) seeded in ${fmt(u.seedSeconds)} s; ${fmt(u.purgedRows)} purged${u.finished ? '' : ' (NOT finished when the run ended)'} in ${fmt(u.purgeSeconds)} s, ${fmt(u.purgedWhileMeasured)} of them during the measured window; pipeline beside it: end to end ${latencyLine(p.endToEnd)}, ${fmt(p.missing)} missing, queue max depth ${fmt(p.queue.maxDepth)}.`);
+    if (p.p99ByWindow?.length) details.push(`- pipeline with purge, end-to-end p99 per 10 s window (ms): ${p.p99ByWindow.map((v) => fmt(v, 1)).join(', ')}.`);
   }
   rows.push(`| service peak RSS (VmHWM, any phase) | ${mb(r.peakRssBytes)} | | | | |`);
   if (r.soak) {

@@ -20,6 +20,13 @@ export interface Config {
   dispatchLeaseMs: number;
   dispatchAllowPrivate: boolean;
   dispatchSender: 'got' | 'undici';
+  /**
+   * run: apply pending migrations at start (serialized across processes by a database lock).
+   * skip: never run DDL; start only when the schema is current (for nodes whose database user
+   * has no DDL rights, with migrations applied as a separate step: `npm run migration:run`).
+   */
+  migrations: 'run' | 'skip';
+  retention: RetentionConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logPretty: boolean;
   security: SecurityConfig;
@@ -48,6 +55,17 @@ export interface SecurityConfig {
   maxQueryCost: number;
   /** Request budgets per API key, in cost units, by role. */
   rateLimits: { SDK: RateLimit; PARTNER: RateLimit; ADMIN: RateLimit };
+}
+
+export interface RetentionConfig {
+  /** Events, deliveries and attempts older than this many days are purged; 0 keeps everything. */
+  days: number;
+  /** Rows per DELETE statement: bounds how long one statement holds its locks. */
+  batchSize: number;
+  /** Pause between two batches, so ingest and dispatch keep their latency while a backlog is purged. */
+  pauseMs: number;
+  /** How often a purge pass starts. */
+  intervalMs: number;
 }
 
 /** The longest callback timeout the API accepts (contract: timeoutMs 100..30000). */
@@ -147,6 +165,13 @@ export function loadConfig(env: Env): Config {
     // undici by default: got costs about five times its CPU per request, and with got the inline
     // dispatcher cannot keep up with half the peak ingest rate on a 2-core machine (BENCHMARKS.md).
     dispatchSender: choiceSetting(env, 'DISPATCH_SENDER', ['got', 'undici'] as const, 'undici'),
+    migrations: choiceSetting(env, 'MIGRATIONS', ['run', 'skip'] as const, 'run'),
+    retention: {
+      days: intSetting(env, 'RETENTION_DAYS', 30, 0, 36_500),
+      batchSize: intSetting(env, 'RETENTION_BATCH_SIZE', 1000, 1, 100_000),
+      pauseMs: intSetting(env, 'RETENTION_PAUSE_MS', 50, 0, 60_000),
+      intervalMs: intSetting(env, 'RETENTION_INTERVAL_MS', 600_000, 1000, 86_400_000),
+    },
     logLevel: choiceSetting(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     logPretty: boolSetting(env, 'LOG_PRETTY', false),
     security: loadSecurityConfig(env),

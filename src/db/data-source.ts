@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationInterface } from 'typeorm';
 import { DatabaseConfig } from '../config/config';
 import { App } from '../apps/app.entity';
 import { Network } from '../networks/network.entity';
@@ -16,26 +16,36 @@ import { ExchangeRate } from '../revenue/exchange-rate.entity';
 import { InitialSchema1764093600000 } from '../../migrations/1764093600000-InitialSchema';
 import { DeliveryDueAtIndex1795639200000 } from '../../migrations/1795639200000-DeliveryDueAtIndex';
 import { WiderRenderedColumns1795650000000 } from '../../migrations/1795650000000-WiderRenderedColumns';
+import { RetentionIndexes1795700000000 } from '../../migrations/1795700000000-RetentionIndexes';
 import { Attribution1796000000000 } from '../../migrations/1796000000000-Attribution';
 import { ExchangeRates1796100000000 } from '../../migrations/1796100000000-ExchangeRates';
+import { AuditTimesSubscriber } from './audit-times';
 
 export const ENTITIES = [App, Network, Callback, Macro, Event, Delivery, DeliveryAttempt, ApiKey, Touchpoint, ExchangeRate];
 export const MIGRATIONS = [
   InitialSchema1764093600000,
   DeliveryDueAtIndex1795639200000,
   WiderRenderedColumns1795650000000,
+  RetentionIndexes1795700000000,
   Attribution1796000000000,
   ExchangeRates1796100000000,
 ];
 
-export function createDataSource(db: DatabaseConfig, options: { poolSize?: number } = {}): DataSource {
+export const SUBSCRIBERS = [AuditTimesSubscriber];
+
+export function createDataSource(
+  db: DatabaseConfig,
+  options: { poolSize?: number; migrations?: Array<new () => MigrationInterface> } = {},
+): DataSource {
+  const migrations = options.migrations ?? MIGRATIONS;
   if (db.type === 'sqlite') {
     if (db.path !== ':memory:') mkdirSync(dirname(db.path), { recursive: true });
     return new DataSource({
       type: 'better-sqlite3',
       database: db.path,
       entities: ENTITIES,
-      migrations: MIGRATIONS,
+      subscribers: SUBSCRIBERS,
+      migrations,
       migrationsRun: false,
       synchronize: false,
       // WAL lets readers run beside the single writer; NORMAL sync is durable across
@@ -56,7 +66,8 @@ export function createDataSource(db: DatabaseConfig, options: { poolSize?: numbe
     password: db.password,
     database: db.database,
     entities: ENTITIES,
-    migrations: MIGRATIONS,
+    subscribers: SUBSCRIBERS,
+    migrations,
     synchronize: false,
     timezone: 'Z',
     charset: 'utf8mb4_bin',
@@ -94,16 +105,4 @@ export function notIndexed(dataSource: DataSource, column: string): string {
 export function dbTime(dataSource: DataSource, date: Date): Date | string {
   if (isMysql(dataSource)) return date;
   return date.toISOString().replace('T', ' ').replace('Z', '');
-}
-
-/** Creates the MySQL database named in the config if it is missing (tests and first starts). */
-export async function ensureMysqlDatabase(db: DatabaseConfig): Promise<void> {
-  if (db.type !== 'mysql') return;
-  const mysql = await import('mysql2/promise');
-  const connection = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
-  try {
-    await connection.query(`CREATE DATABASE IF NOT EXISTS \`${db.database.replace(/`/g, '``')}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  } finally {
-    await connection.end();
-  }
 }

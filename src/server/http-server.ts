@@ -205,12 +205,17 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const secret = parseBearer(typeof raw === 'string' ? raw : null);
+        // The reasons tell a client what to fix; graphql-ws clients do not retry 4401, and
+        // retry 4403 unless told not to (shouldRetry), as the README's snippet does.
         if (!secret) {
-          ctx.extra.socket.close(4401, 'Unauthorized');
+          ctx.extra.socket.close(4401, 'Unauthorized: no API key (connectionParams.authorization: "Bearer <key>")');
           return false;
         }
         const principal = await services.apiKeys.authenticate(secret);
-        if (!principal) return false; // graphql-ws closes with 4403 Forbidden
+        if (!principal) {
+          ctx.extra.socket.close(4403, 'Forbidden: unknown or revoked API key');
+          return false;
+        }
         (ctx.extra as SocketExtra).principal = principal;
         const budgetOwner = principal.keyId ?? 'bootstrap-admin';
         const open = socketsPerKey.get(budgetOwner) ?? 0;

@@ -18,7 +18,7 @@ import {
 import { Attribution1796000000000 } from '../../migrations/1796000000000-Attribution';
 import { deleteExpiredTouchpoints } from '../../src/attribution/touchpoint.statements';
 import { createTestDatabase, testDatabases } from '../support/databases';
-import { createDataSource, ensureMysqlDatabase } from '../../src/db/data-source';
+import { createDataSource } from '../../src/db/data-source';
 import { configurationFixtures, unique } from '../support/fixtures';
 import { Receiver, waitFor, type ReceivedPostback } from '../support/receiver';
 import { startTestService, TestService } from '../support/test-service';
@@ -335,7 +335,6 @@ describe.each(testDatabases().filter((k) => k === 'mysql'))('the Attribution mig
     const server = await mysql.createConnection({ host: db.config.host, port: db.config.port, user: db.config.user, password: db.config.password });
     const ds = createDataSource(db.config, { poolSize: 2 });
     try {
-      await ensureMysqlDatabase(db.config);
       await ds.initialize();
       await ds.runMigrations({ transaction: 'each' });
       const runner = ds.createQueryRunner();

@@ -46,32 +46,98 @@ export interface TestDatabase {
   kind: TestDatabaseKind;
   url: string;
   config: DatabaseConfig;
+  /** MySQL only: the database's name (SQLite: the file path). */
+  name: string;
+  /**
+   * MySQL only: a URL for a new user holding only `privileges` on this one database (CREATE
+   * USER + GRANT as the server's admin); drop() removes the user too.
+   */
+  userUrl(privileges: readonly string[]): Promise<string>;
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database of the given kind; drop() removes it. */
-export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
+/** What an operator grants a migrating node, and a plain API node or worker. */
+export const MIGRATOR_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'CREATE', 'ALTER', 'INDEX', 'DROP', 'REFERENCES'] as const;
+export const PLAIN_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
+
+export interface TestDatabaseOptions {
+  /**
+   * MySQL: the character set the database is created with, as an operator would
+   * (`CREATE DATABASE x CHARACTER SET latin1`); default: the server's own default.
+   */
+  charset?: string;
+  collation?: string;
+  /** MySQL: leave the database uncreated (the service must create it). */
+  uncreated?: boolean;
+}
+
+/** Runs statements as the MySQL server's admin (TEST_MYSQL_URL). */
+export async function mysqlAdmin<T>(work: (query: (sql: string, params?: unknown[]) => Promise<unknown>) => Promise<T>): Promise<T> {
+  const server = parseServerUrl();
+  const mysql = await import('mysql2/promise');
+  const connection = await mysql.createConnection({ ...server, multipleStatements: false });
+  try {
+    return await work(async (sql, params) => (await connection.query(sql, params))[0]);
+  } finally {
+    await connection.end();
+  }
+}
+
+function parseServerUrl(): { host: string; port: number; user: string; password: string } {
+  const server = new URL(MYSQL_SERVER_URL);
+  return { host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username || 'root'), password: decodeURIComponent(server.password) };
+}
+
+/**
+ * A fresh, empty database of the given kind; drop() removes it. On MySQL the database is
+ * created beforehand the way an operator does it (the server's default collation unless
+ * told), not by the service.
+ */
+export async function createTestDatabase(kind: TestDatabaseKind, options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'postbacks-test-'));
-    const url = `sqlite:${join(dir, 'test.sqlite')}`;
-    return { kind, url, config: parseDatabaseUrl(url), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    const path = join(dir, 'test.sqlite');
+    const url = `sqlite:${path}`;
+    return {
+      kind, url, name: path, config: parseDatabaseUrl(url),
+      userUrl: async () => url,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const name = `pb_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const url = `${MYSQL_SERVER_URL.replace(/\/+$/, '')}/${name}`;
   const config = parseDatabaseUrl(url);
+  const users: string[] = [];
+  if (!options.uncreated) {
+    const charset = options.charset ? ` CHARACTER SET ${options.charset}` : '';
+    const collation = options.collation ? ` COLLATE ${options.collation}` : '';
+    await mysqlAdmin((query) => query(`CREATE DATABASE \`${name}\`${charset}${collation}`));
+  }
   return {
     kind,
     url,
+    name,
     config,
+    async userUrl(privileges) {
+      const user = `pbu_${randomBytes(6).toString('hex')}`;
+      const password = randomBytes(12).toString('hex');
+      users.push(user);
+      await mysqlAdmin(async (query) => {
+        // Both hosts: a client on 127.0.0.1 may be seen as 'localhost', where an anonymous
+        // account would otherwise win over '%'.
+        for (const host of ['%', 'localhost']) {
+          await query(`CREATE USER '${user}'@'${host}' IDENTIFIED BY '${password}'`);
+          await query(`GRANT ${privileges.join(', ')} ON \`${name}\`.* TO '${user}'@'${host}'`);
+        }
+      });
+      const server = parseServerUrl();
+      return `mysql://${user}:${password}@${server.host}:${server.port}/${name}`;
+    },
     drop: async () => {
-      if (config.type !== 'mysql') return;
-      const mysql = await import('mysql2/promise');
-      const connection = await mysql.createConnection({ host: config.host, port: config.port, user: config.user, password: config.password });
-      try {
-        await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      } finally {
-        await connection.end();
-      }
+      await mysqlAdmin(async (query) => {
+        await query(`DROP DATABASE IF EXISTS \`${name}\``);
+        for (const user of users) for (const host of ['%', 'localhost']) await query(`DROP USER IF EXISTS '${user}'@'${host}'`);
+      });
     },
   };
 }

@@ -8,7 +8,7 @@ import { DeliveryStatus, HttpMethod } from '../../src/common/enums';
 import type { Clock } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
 import { parseDatabaseUrl } from '../../src/config/config';
-import { createDataSource, ensureMysqlDatabase } from '../../src/db/data-source';
+import { createDataSource } from '../../src/db/data-source';
 import { Delivery } from '../../src/deliveries/delivery.entity';
 import type { DeliveryStore, DeliveryStoreOptions } from '../../src/deliveries/delivery-store';
 import { MemoryDeliveryStore } from '../../src/deliveries/memory-delivery-store';
@@ -67,7 +67,6 @@ export async function openStoreHarness(spec: StoreHarnessSpec): Promise<StoreHar
   if (spec.database === null) return memoryHarness();
   const database = await createTestDatabase(spec.database);
   const config = parseDatabaseUrl(database.url);
-  await ensureMysqlDatabase(config);
   const dataSource = createDataSource(config, { poolSize: 8 });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });

@@ -12,6 +12,12 @@ describe('bench options', () => {
     expect(o).toMatchObject({ databases: ['sqlite'], durationSeconds: 5, phases: ['ingest', 'pipeline'], soak: true, write: false, pipelineRate: 250, pipelineSender: 'undici' });
   });
 
+  it('reads the purge phase and its backlog size', () => {
+    expect(parseBenchArgs(['--phases', 'purge,pipeline', '--purge-rows', '30000'])).toMatchObject({ phases: ['pipeline', 'purge'], purgeRows: 30_000 });
+    expect(DEFAULT_OPTIONS.purgeRows).toBe(1_000_000);
+    expect(() => parseBenchArgs(['--purge-rows', '2'])).toThrow(/--purge-rows/);
+  });
+
   it('takes the MySQL server from BENCH_MYSQL_URL unless a flag names one', () => {
     expect(parseBenchArgs([], { BENCH_MYSQL_URL: 'mysql://u:p@db:3307' }).mysqlUrl).toBe('mysql://u:p@db:3307');
     expect(parseBenchArgs(['--mysql-url', 'mysql://x@y'], { BENCH_MYSQL_URL: 'mysql://u:p@db:3307' }).mysqlUrl).toBe('mysql://x@y');

@@ -16,6 +16,8 @@ describe('loadConfig', () => {
       dispatchAllowPrivate: false,
       dispatchSender: 'undici',
       workerPort: null,
+      migrations: 'run',
+      retention: { days: 30, batchSize: 1000 },
       logLevel: 'info',
     });
   });
@@ -35,6 +37,9 @@ describe('loadConfig', () => {
     ['REDIS_URL', { REDIS_URL: 'localhost:6379' }],
     ['ADMIN_API_KEY', { ADMIN_API_KEY: 'short' }],
     ['DISPATCHER', { DISPATCHER: 'worker' }],
+    ['MIGRATIONS', { MIGRATIONS: 'later' }],
+    ['RETENTION_DAYS', { RETENTION_DAYS: '-1' }],
+    ['RETENTION_BATCH_SIZE', { RETENTION_BATCH_SIZE: '0' }],
     ['DISPATCH_CONCURRENCY', { DISPATCH_CONCURRENCY: '0' }],
     ['DISPATCH_BACKOFF_BASE_MS', { DISPATCH_BACKOFF_BASE_MS: '-5' }],
     ['DISPATCH_BACKOFF_MAX_MS', { DISPATCH_BACKOFF_BASE_MS: '10000', DISPATCH_BACKOFF_MAX_MS: '5000' }],
