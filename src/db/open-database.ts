@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { DataSource, MigrationInterface } from 'typeorm';
 import { Config, DatabaseConfig } from '../config/config';
 import { Logger } from '../common/logger';
 import { createDataSource, MIGRATIONS } from './data-source';
+import { namedLockName, withNamedLock } from './named-lock';
 import { MYSQL_CHARSET, MYSQL_COLLATION } from './schema-tools';
 
 /** How long a start waits for another process's migration run before giving up. */
@@ -116,24 +116,15 @@ async function ensureMigrationsTable(dataSource: DataSource): Promise<void> {
  */
 async function withMigrationLock(dataSource: DataSource, db: DatabaseConfig, work: () => Promise<void>): Promise<void> {
   if (db.type !== 'mysql') return work();
-  const runner = dataSource.createQueryRunner();
-  const name = migrationLockName(db.database);
-  try {
-    const [{ got }] = await runner.query('SELECT GET_LOCK(?, ?) AS got', [name, MIGRATION_LOCK_TIMEOUT_S]);
-    if (Number(got) !== 1) throw new Error(`another process has held the migration lock for ${MIGRATION_LOCK_TIMEOUT_S} s; not migrating`);
-    try {
-      await work();
-    } finally {
-      await runner.query('SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined);
-    }
-  } finally {
-    await runner.release();
-  }
+  const done = await withNamedLock(dataSource, migrationLockName(db.database), MIGRATION_LOCK_TIMEOUT_S, async () => {
+    await work();
+    return true;
+  });
+  if (done === null) throw new Error(`another process has held the migration lock for ${MIGRATION_LOCK_TIMEOUT_S} s; not migrating`);
 }
 
-/** GET_LOCK names are server-wide and at most 64 characters: one per database. */
 export function migrationLockName(database: string): string {
-  return `postbacks:migrate:${createHash('sha256').update(database).digest('hex').slice(0, 40)}`;
+  return namedLockName('migrate', database);
 }
 
 async function createMysqlDatabase(db: Extract<DatabaseConfig, { type: 'mysql' }>): Promise<void> {

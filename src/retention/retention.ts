@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { Counter, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RetentionConfig } from '../config/config';
 import { Clock } from '../common/clock';
 import { Logger } from '../common/logger';
 import { isMysql } from '../db/data-source';
+import { namedLockName, withNamedLock } from '../db/named-lock';
 import { PURGE_STEPS, PurgeStep } from './purge-steps';
 
 const DAY_MS = 86_400_000;
@@ -113,23 +113,10 @@ export class Retention {
   private async withLock(work: () => Promise<PurgedRows>): Promise<PurgedRows | null> {
     const { dataSource } = this.deps;
     if (!isMysql(dataSource)) return work();
-    const runner = dataSource.createQueryRunner();
-    const name = retentionLockName(String(dataSource.options.database));
-    try {
-      const [{ got }] = await runner.query('SELECT GET_LOCK(?, 0) AS got', [name]);
-      if (Number(got) !== 1) return null;
-      try {
-        return await work();
-      } finally {
-        await runner.query('SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined);
-      }
-    } finally {
-      await runner.release();
-    }
+    return withNamedLock(dataSource, retentionLockName(String(dataSource.options.database)), 0, work);
   }
 }
 
-/** GET_LOCK names are server-wide and at most 64 characters: one per database. */
 export function retentionLockName(database: string): string {
-  return `postbacks:retention:${createHash('sha256').update(database).digest('hex').slice(0, 40)}`;
+  return namedLockName('retention', database);
 }
