@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './common/logger';
 import { createDataSource } from './db/data-source';
 import { pendingMigrations } from './db/open-database';
 import { exitOnSignals } from './common/shutdown';
+import { startFailureText } from './common/start-failure';
 import { registerOperationalRoutes } from './server/operational-routes';
 import { createClusterPubSub } from './pubsub/cluster-pubsub';
 import { createCoreServices, createDispatcher } from './services';
@@ -85,6 +86,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`worker failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(startFailureText('worker failed to start', error));
   process.exit(1);
 });

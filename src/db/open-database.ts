@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DataSource, MigrationInterface } from 'typeorm';
 import { Config, DatabaseConfig } from '../config/config';
 import { Logger } from '../common/logger';
+import { OperatorError } from '../common/start-failure';
 import { createDataSource, MIGRATIONS } from './data-source';
 import { MYSQL_CHARSET, MYSQL_COLLATION } from './schema-tools';
 
@@ -15,9 +16,7 @@ const ER_BAD_DB = 1049;
 const ER_TABLEACCESS_DENIED = 1142;
 
 /** The schema has migrations this node may not apply (MIGRATIONS=skip, or no DDL rights). */
-export class SchemaNotReadyError extends Error {
-  override name = 'SchemaNotReadyError';
-}
+export class SchemaNotReadyError extends OperatorError {}
 
 export interface OpenDatabaseOptions {
   /** Overrides config.migrations. */
