@@ -174,6 +174,24 @@ describe.each(testDatabases())('migrations on %s', (kind) => {
     expect(stderr.split('\n')).toHaveLength(2);
   }, 60_000);
 
+  it('a plain user on a database that does not exist is told to CREATE DATABASE, in one line', async () => {
+    const db = await fresh({ uncreated: true });
+    const plain = await db.userUrl(PLAIN_PRIVILEGES);
+    const { code, stderr } = await runToExit('src/main.ts', { DATABASE_URL: plain });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^failed to start: database ${db.name} does not exist and this node's database user may not create it \\(Access denied[^\\n]*\\): CREATE DATABASE ${db.name} as the operator[^\\n]*\\n$`));
+  }, 60_000);
+
+  it('a wrong password is one line naming where it connected, without the password', async () => {
+    const db = await fresh();
+    const plain = new URL(await db.userUrl(PLAIN_PRIVILEGES));
+    plain.password = 'not-the-password';
+    const { code, stderr } = await runToExit('src/main.ts', { DATABASE_URL: plain.toString() });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^failed to start: cannot connect to the database of DATABASE_URL \\(mysql://${plain.username}@[^ ]+/${db.name}\\): Access denied for user [^\\n]*\\n$`));
+    expect(stderr).not.toContain('not-the-password');
+  }, 60_000);
+
   it('creates the database when it does not exist and the user may (first start with root)', async () => {
     const db = await fresh({ uncreated: true });
     const { service, admin } = await boot(db.url);
