@@ -3,6 +3,7 @@ import { loadConfigOrExit } from './config/config';
 import { createLogger } from './common/logger';
 import { startService } from './app';
 import { exitOnSignals } from './common/shutdown';
+import { startFailureText } from './common/start-failure';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env);
@@ -12,6 +13,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(startFailureText('failed to start', error));
   process.exit(1);
 });

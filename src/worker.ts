@@ -9,8 +9,9 @@ import type { DataSource } from 'typeorm';
 import { loadConfigOrExit } from './config/config';
 import { createLogger, type Logger } from './common/logger';
 import { createDataSource } from './db/data-source';
-import { pendingMigrations } from './db/open-database';
+import { databaseUnreachable, pendingMigrations } from './db/open-database';
 import { exitOnSignals } from './common/shutdown';
+import { startFailureText } from './common/start-failure';
 import { registerOperationalRoutes } from './server/operational-routes';
 import { createClusterPubSub } from './pubsub/cluster-pubsub';
 import { createCoreServices, createDispatcher } from './services';
@@ -29,7 +30,7 @@ async function waitForSchema(dataSource: DataSource, logger: Logger, stopped: ()
     // SELECT/INSERT/UPDATE/DELETE user may not, and in the database's default charset.
     if ((await pendingMigrations(dataSource)).length === 0) return true;
     if (!logged) {
-      logger.warn('the database schema has pending migrations; waiting for the API (npm start) to apply them');
+      logger.warn('the database schema has pending migrations; waiting for them to be applied (npm run migration:run, or an API node with MIGRATIONS=run)');
       logged = true;
     }
     await new Promise((resolve) => setTimeout(resolve, SCHEMA_POLL_MS));
@@ -48,7 +49,9 @@ async function main(): Promise<void> {
   });
 
   const dataSource = createDataSource(config.database, { poolSize: Math.max(4, Math.ceil(config.dispatchConcurrency / 2)) });
-  await dataSource.initialize();
+  await dataSource.initialize().catch((error: unknown) => {
+    throw databaseUnreachable(config.database, error);
+  });
   stop = () => dataSource.destroy();
   if (!(await waitForSchema(dataSource, logger, () => stopped))) return;
 
@@ -85,6 +88,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`worker failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(startFailureText('worker failed to start', error));
   process.exit(1);
 });

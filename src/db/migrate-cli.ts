@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig } from '../config/config';
 import { createLogger } from '../common/logger';
 import { openDatabase } from '../app';
+import { startFailureText } from '../common/start-failure';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -17,6 +18,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(error instanceof ConfigError ? `configuration error: ${error.message}\n` : `migration failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(error instanceof ConfigError ? `configuration error: ${error.message}\n` : startFailureText('migration failed', error));
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import { DataSource, MigrationInterface } from 'typeorm';
 import { Config, DatabaseConfig } from '../config/config';
 import { Logger } from '../common/logger';
+import { OperatorError } from '../common/start-failure';
 import { createDataSource, MIGRATIONS } from './data-source';
 import { namedLockName, withNamedLock } from './named-lock';
 import { MYSQL_CHARSET, MYSQL_COLLATION } from './schema-tools';
@@ -15,9 +16,7 @@ const ER_BAD_DB = 1049;
 const ER_TABLEACCESS_DENIED = 1142;
 
 /** The schema has migrations this node may not apply (MIGRATIONS=skip, or no DDL rights). */
-export class SchemaNotReadyError extends Error {
-  override name = 'SchemaNotReadyError';
-}
+export class SchemaNotReadyError extends OperatorError {}
 
 export interface OpenDatabaseOptions {
   /** Overrides config.migrations. */
@@ -39,9 +38,14 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
   try {
     await dataSource.initialize();
   } catch (error) {
-    if (config.database.type !== 'mysql' || errno(error) !== ER_BAD_DB) throw error;
+    if (config.database.type !== 'mysql' || errno(error) !== ER_BAD_DB) throw databaseUnreachable(config.database, error);
     if (mode !== 'run') throw new SchemaNotReadyError(`database ${config.database.database} does not exist (MIGRATIONS=skip: this node does not create it)`);
-    await createMysqlDatabase(config.database);
+    const db = config.database;
+    await createMysqlDatabase(db).catch((createError: unknown) => {
+      throw isAccessDenied(createError)
+        ? new SchemaNotReadyError(`database ${db.database} does not exist and this node's database user may not create it (${(createError as Error).message}): CREATE DATABASE ${db.database} as the operator (see "The database" in the README)`)
+        : databaseUnreachable(db, createError);
+    });
     await dataSource.initialize();
   }
   try {
@@ -135,6 +139,27 @@ async function createMysqlDatabase(db: Extract<DatabaseConfig, { type: 'mysql' }
   } finally {
     await connection.end();
   }
+}
+
+/** Socket errors that mean "nothing to talk to at that address" rather than a fault of the service. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function isAccessDenied(error: unknown): boolean {
+  const code = errno(error);
+  return code === ER_ACCESS_DENIED || code === ER_DBACCESS_DENIED;
+}
+
+/**
+ * A MySQL connection that fails for a reason the operator fixes in DATABASE_URL or the server
+ * (wrong password, no grant on the database, nothing listening, unknown host) becomes one line
+ * naming where it tried (without the password); anything else is returned as it was.
+ */
+export function databaseUnreachable(db: DatabaseConfig, error: unknown): unknown {
+  if (db.type !== 'mysql') return error;
+  const code = (error as { code?: unknown })?.code;
+  if (!isAccessDenied(error) && !(typeof code === 'string' && UNREACHABLE_CODES.has(code))) return error;
+  const where = `mysql://${db.user}@${db.host}:${db.port}/${db.database}`;
+  return new OperatorError(`cannot connect to the database of DATABASE_URL (${where}): ${(error as Error).message}`);
 }
 
 function errno(error: unknown): number | undefined {

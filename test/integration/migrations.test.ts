@@ -70,6 +70,18 @@ function failingInitialSchema(tables: number): new () => MigrationInterface {
   };
 }
 
+/** Runs a process entry point (through @swc-node/register, no build) to its exit, with only `env`. */
+async function runToExit(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const root = join(__dirname, '..', '..');
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(root, entry)], {
+    cwd: root, env: { PATH: process.env.PATH ?? '', PORT: '0', ADMIN_API_KEY: TEST_ADMIN_SECRET, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stderr };
+}
+
 describe.each(testDatabases())('migrations on %s', (kind) => {
   const dbs: TestDatabase[] = [];
   const fresh = async (options?: Parameters<typeof createTestDatabase>[1]) => {
@@ -104,6 +116,14 @@ describe.each(testDatabases())('migrations on %s', (kind) => {
     const { service, admin } = await boot(db.url);
     await exercise(admin, 'skip').finally(() => service.stop());
   });
+
+  it('`npm start` with MIGRATIONS=skip on a schema that is behind prints one line saying what to do (no stack) and exits 1', async () => {
+    const db = await fresh();
+    const { code, stderr } = await runToExit('src/main.ts', { DATABASE_URL: db.url, MIGRATIONS: 'skip' });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^failed to start: the database schema is behind: \d+ migration\(s\) pending \(InitialSchema1764093600000, .*migration:run.*\n$/);
+    expect(stderr.split('\n')).toHaveLength(2);
+  }, 60_000);
 
   if (kind !== 'mysql') return;
 
@@ -144,6 +164,33 @@ describe.each(testDatabases())('migrations on %s', (kind) => {
     expect(error).toBeInstanceOf(SchemaNotReadyError);
     expect((error as Error).message).toMatch(/may not change it.*migration:run/);
   });
+
+  it('`npm run migration:run` as a plain user prints one line naming the privileges it needs (no stack) and exits 1', async () => {
+    const db = await fresh();
+    const plain = await db.userUrl(PLAIN_PRIVILEGES);
+    const { code, stderr } = await runToExit('src/db/migrate-cli.ts', { DATABASE_URL: plain });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^migration failed: the database schema is behind \(.*\) and this node's database user may not change it: .*CREATE, ALTER.*\n$/);
+    expect(stderr.split('\n')).toHaveLength(2);
+  }, 60_000);
+
+  it('a plain user on a database that does not exist is told to CREATE DATABASE, in one line', async () => {
+    const db = await fresh({ uncreated: true });
+    const plain = await db.userUrl(PLAIN_PRIVILEGES);
+    const { code, stderr } = await runToExit('src/main.ts', { DATABASE_URL: plain });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^failed to start: database ${db.name} does not exist and this node's database user may not create it \\(Access denied[^\\n]*\\): CREATE DATABASE ${db.name} as the operator[^\\n]*\\n$`));
+  }, 60_000);
+
+  it('a wrong password is one line naming where it connected, without the password', async () => {
+    const db = await fresh();
+    const plain = new URL(await db.userUrl(PLAIN_PRIVILEGES));
+    plain.password = 'not-the-password';
+    const { code, stderr } = await runToExit('src/main.ts', { DATABASE_URL: plain.toString() });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^failed to start: cannot connect to the database of DATABASE_URL \\(mysql://${plain.username}@[^ ]+/${db.name}\\): Access denied for user [^\\n]*\\n$`));
+    expect(stderr).not.toContain('not-the-password');
+  }, 60_000);
 
   it('creates the database when it does not exist and the user may (first start with root)', async () => {
     const db = await fresh({ uncreated: true });
