@@ -25,6 +25,9 @@ import { ExchangeRateService } from './revenue/exchange-rate.service';
 import { PresetService } from './presets/preset.service';
 import type { ClusterPubSub, ConfigChange } from './pubsub/cluster-pubsub';
 import { ServiceMetrics } from './observability/metrics';
+import { type CallbackHealthStore, type HealthChange, SqlCallbackHealthStore } from './callbacks/callback-health';
+import { CallbackHealthMonitor } from './dispatch/callback-health-monitor';
+import { CallbackState } from './dispatch/circuit-breaker';
 
 /** What every process has: the delivery rows' store, their announcements, messages between processes, metrics. */
 export interface CoreServices {
@@ -39,6 +42,10 @@ export interface CoreServices {
   /** Messages to every process of the deployment (through Redis when configured). */
   pubsub: ClusterPubSub;
   metrics: ServiceMetrics;
+  /** The callbacks' health columns (circuit breaker). */
+  callbackHealth: CallbackHealthStore;
+  /** After a committed health change: tells every process (subscriptions, dispatchers, routing caches). */
+  announceHealthChange(change: HealthChange): void;
 }
 
 /** The API process's services, shared by resolvers and the inline dispatcher. */
@@ -85,7 +92,15 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
   });
   // Workers elsewhere wake at once instead of at their next scan.
   if (pubsub.transport === 'redis') deliveryHub.onQueued((deliveries) => pubsub.publish('deliveries-queued', { count: deliveries.length }));
-  return { config: deps.config, dataSource: deps.dataSource, logger, clock, deliveryStore, deliveryHub, pubsub, metrics };
+  const callbackHealth = new SqlCallbackHealthStore(deps.dataSource);
+  const announceHealthChange = (change: HealthChange) => {
+    const { callbackId, appId, networkId, health } = change.after;
+    metrics.callbackHealthChanges.inc({ state: health.state });
+    pubsub.publish('callback-health-changed', { callbackId, appId, networkId, state: health.state });
+    // A DISABLED callback queues nothing: every routing cache drops it; resumed, it is back.
+    if (health.state === CallbackState.DISABLED || change.before.state === CallbackState.DISABLED) pubsub.publish('config-changed', { kind: 'app', appId });
+  };
+  return { config: deps.config, dataSource: deps.dataSource, logger, clock, deliveryStore, deliveryHub, pubsub, metrics, callbackHealth, announceHealthChange };
 }
 
 /** The API process's services. */
@@ -143,7 +158,16 @@ export function createDispatcher(core: CoreServices, options: { wakeOnRemoteQueu
     maxSockets: config.dispatchConcurrency,
     now: () => core.clock.now(),
   });
+  const health = new CallbackHealthMonitor({
+    store: core.callbackHealth,
+    clock: core.clock,
+    logger: core.logger,
+    settings: { pauseMs: config.dispatchBreakerPauseMs, maxPauseMs: config.dispatchBreakerMaxPauseMs },
+    onChange: (change) => core.announceHealthChange(change),
+  });
+  core.pubsub.on('callback-health-changed', () => health.changedElsewhere());
   const dispatcher = new Dispatcher({
+    health,
     store: core.deliveryStore,
     hub: core.deliveryHub,
     sender,

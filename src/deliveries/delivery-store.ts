@@ -53,6 +53,8 @@ export interface ClaimOptions {
    * a spent rate limit): not claimed, not taken over.
    */
   skipCallbackIds?: ReadonlySet<string>;
+  /** Only this callback's deliveries (the probe of a paused callback); skipCallbackIds is then ignored. */
+  onlyCallbackId?: string;
 }
 
 /** Rows of another table written in the same transaction as queued deliveries (the event, for the outbox). */

@@ -82,7 +82,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
     if (limit <= 0) return { claimed: [], takenOver: [], filled: false };
     const now = this.clock.now();
     const due = [...this.rows.values()]
-      .filter((d) => d.dueAt !== null && d.dueAt.getTime() <= now.getTime() && !options.skipCallbackIds?.has(d.callbackId))
+      .filter((d) => d.dueAt !== null && d.dueAt.getTime() <= now.getTime() && wanted(d.callbackId, options))
       .sort((a, b) => (a.dueAt as Date).getTime() - (b.dueAt as Date).getTime())
       .slice(0, limit);
     for (const stray of due.filter((d) => !IN_PROGRESS_STATUSES.includes(d.status))) this.rows.set(stray.id, applyChanges(stray, { dueAt: null }));
@@ -108,7 +108,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
         a.status === DeliveryStatus.PENDING &&
         a.dueAt !== null &&
         a.dueAt.getTime() <= now.getTime() &&
-        !options.skipCallbackIds?.has(a.callbackId) &&
+        wanted(a.callbackId, options) &&
         row !== undefined &&
         row.status === DeliveryStatus.PENDING &&
         row.updatedAt.getTime() === a.updatedAt.getTime()
@@ -251,4 +251,9 @@ function matches(d: Delivery, filter: Pick<DeliveryPageFilter, 'appId' | 'networ
     (filter.callbackId == null || d.callbackId === filter.callbackId) &&
     (filter.eventId == null || d.eventId === filter.eventId)
   );
+}
+
+function wanted(callbackId: string, options: ClaimOptions): boolean {
+  if (options.onlyCallbackId !== undefined) return callbackId === options.onlyCallbackId;
+  return !options.skipCallbackIds?.has(callbackId);
 }

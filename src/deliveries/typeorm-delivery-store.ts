@@ -143,7 +143,8 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
       .where('d.dueAt <= :now', { now: dbTime(this.dataSource, now) })
       .orderBy('d.dueAt', 'ASC')
       .limit(limit);
-    if (options.skipCallbackIds && options.skipCallbackIds.size > 0) query.andWhere('d.callbackId NOT IN (:...skip)', { skip: [...options.skipCallbackIds] });
+    if (options.onlyCallbackId !== undefined) query.andWhere('d.callbackId = :only', { only: options.onlyCallbackId });
+    else if (options.skipCallbackIds && options.skipCallbackIds.size > 0) query.andWhere('d.callbackId NOT IN (:...skip)', { skip: [...options.skipCallbackIds] });
     return query;
   }
 
@@ -151,7 +152,11 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
     const now = this.clock.now();
     const skip = options.skipCallbackIds;
     const candidates = announced.filter(
-      (d) => d.status === DeliveryStatus.PENDING && d.dueAt !== null && d.dueAt.getTime() <= now.getTime() && !skip?.has(d.callbackId),
+      (d) =>
+        d.status === DeliveryStatus.PENDING &&
+        d.dueAt !== null &&
+        d.dueAt.getTime() <= now.getTime() &&
+        (options.onlyCallbackId !== undefined ? d.callbackId === options.onlyCallbackId : !skip?.has(d.callbackId)),
     );
     if (candidates.length === 0) return [];
     const changes = claimChanges(leaseOwner, leaseEnd(now, this.options.leaseMs, candidates.map((d) => d.timeoutMs)), now);

@@ -25,6 +25,8 @@ import { GroupCommit } from '../db/group-commit';
 import { attemptFromResult, classifyAttempt } from './attempt-classification';
 import type { PostbackSender, SendErrorKind } from './sender';
 import { earliest, MAX_SCAN_INTERVAL_MS, msUntilNextScan } from './scan-schedule';
+import type { CallbackHealthMonitor } from './callback-health-monitor';
+import { breakerSignalOf } from './circuit-breaker';
 
 /**
  * Hooks for metrics and tests; the loop calls them and ignores what they throw. Everything is
@@ -76,6 +78,8 @@ export interface DispatcherSettings {
 
 /** Every attempt ends within its timeout (≤ MAX_CALLBACK_TIMEOUT_MS) and is then recorded. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = MAX_CALLBACK_TIMEOUT_MS + RECORDING_ALLOWANCE_MS;
+/** A probe is held this long by the process that took it: its attempt ends and is recorded within it. */
+export const PROBE_LEASE_MS = DEFAULT_SHUTDOWN_GRACE_MS;
 /** After a database error the loop looks again this much later, instead of spinning on it. */
 export const CLAIM_ERROR_PAUSE_MS = 1000;
 /** Ids announced by the hub and not claimed yet; past this the due scan finds the rest. */
@@ -97,6 +101,8 @@ export interface DispatcherDeps {
   random?: () => number;
   /** Asked before every claim: deliveries of callbacks to leave alone for now (none by default). */
   claimOptions?: () => ClaimOptions;
+  /** The circuit breaker: paused and disabled callbacks' deliveries wait; a paused one is probed. */
+  health?: CallbackHealthMonitor;
 }
 
 /** Identifies this process as a lease holder (the column is 64 characters). */
@@ -156,6 +162,8 @@ export class Dispatcher {
    * group instead of a transaction per attempt.
    */
   private readonly recorder: GroupCommit<AttemptToRecord, RecordedAttempt | null>;
+  /** Deliveries claimed as the probe of a paused callback. */
+  private readonly probes = new Set<string>();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.recorder = new GroupCommit(
@@ -184,6 +192,13 @@ export class Dispatcher {
     this.state = 'running';
     this.unsubscribe = this.deps.hub.onQueued((deliveries) => this.onQueued(deliveries));
     this.log.info({ concurrency: this.deps.settings.concurrency }, 'dispatcher started');
+    const health = this.deps.health;
+    if (health) {
+      // Nothing is claimed before the paused and disabled callbacks are known.
+      health.onUpdate(() => this.wake());
+      void health.start().finally(() => this.kick());
+      return;
+    }
     this.kick();
   }
 
@@ -232,6 +247,7 @@ export class Dispatcher {
         this.log.warn({ inFlight: this.inFlight.size, graceMs: grace }, 'stopped waiting for attempts in flight; other workers take them over when their leases end');
       }
     }
+    await this.deps.health?.stop();
     await this.deps.sender.close();
     this.state = 'stopped';
     this.log.info('dispatcher stopped');
@@ -269,8 +285,42 @@ export class Dispatcher {
     } while (this.pumpAgain && this.state === 'running');
   }
 
+  /** What every claim leaves alone: the caller's choice and the held (paused, disabled) callbacks. */
+  private claimOptions(): ClaimOptions {
+    const base = this.deps.claimOptions?.() ?? {};
+    const held = this.deps.health?.heldIds();
+    if (!held || held.size === 0) return base;
+    for (const id of base.skipCallbackIds ?? []) held.add(id);
+    return { ...base, skipCallbackIds: held };
+  }
+
+  /** One probe for each paused callback whose pause is over, taken by one process only. */
+  private async startProbes(): Promise<void> {
+    const health = this.deps.health;
+    if (!health) return;
+    for (const callbackId of health.dueProbes(this.deps.clock.now())) {
+      if (this.state !== 'running') return;
+      try {
+        if (!(await health.takeProbe(callbackId, PROBE_LEASE_MS))) continue;
+        const due = await this.deps.store.claimDue(this.workerId, 1, { onlyCallbackId: callbackId });
+        this.announce([...due.takenOver, ...due.claimed.map((c) => c.delivery)]);
+        if (due.claimed.length === 0) {
+          // Nothing queued to probe with: the next delivery of this callback will be.
+          await health.returnProbe(callbackId);
+          continue;
+        }
+        for (const claim of due.claimed) this.probes.add(claim.delivery.id);
+        this.log.info({ callbackId, deliveryId: due.claimed[0]?.delivery.id }, 'probing a paused callback');
+        await this.launch(due.claimed, 'scan');
+      } catch (error) {
+        this.claimFailed(error);
+      }
+    }
+  }
+
   private async claimWhatFits(): Promise<void> {
     const { concurrency } = this.deps.settings;
+    if (this.deps.health && this.scanDue) await this.startProbes();
     while (this.state === 'running') {
       if (this.inFlight.size - this.sending >= concurrency) return;
       const free = concurrency + claimAhead(concurrency) - this.sending - this.ready.length;
@@ -280,7 +330,7 @@ export class Dispatcher {
         const announced = takeFirst(this.announced, free);
         let claims: ClaimedDelivery[];
         try {
-          claims = await this.deps.store.claimAnnounced(this.workerId, announced, this.deps.claimOptions?.());
+          claims = await this.deps.store.claimAnnounced(this.workerId, announced, this.claimOptions());
         } catch (error) {
           // They are stored as due; the scan finds them once the database answers again.
           this.claimFailed(error);
@@ -294,7 +344,7 @@ export class Dispatcher {
       if (!this.scanDue) return;
       this.scanDue = false;
       try {
-        const due = await this.deps.store.claimDue(this.workerId, free, this.deps.claimOptions?.());
+        const due = await this.deps.store.claimDue(this.workerId, free, this.claimOptions());
         this.announce([...due.takenOver, ...due.claimed.map((c) => c.delivery)]);
         if (due.takenOver.length > 0) this.notify('takenOver', due.takenOver);
         if (!(await this.launch(due.claimed, 'scan'))) return;
@@ -303,6 +353,7 @@ export class Dispatcher {
           continue;
         }
         this.nextDueAt = earliest(this.nextDueAt, await this.deps.store.nextDueAt());
+        this.nextDueAt = earliest(this.nextDueAt, this.deps.health?.nextProbeAt() ?? null);
       } catch (error) {
         this.claimFailed(error);
       }
@@ -325,9 +376,15 @@ export class Dispatcher {
   /** Starts claimed attempts while slots are free. */
   private startReady(): void {
     const { concurrency } = this.deps.settings;
+    const held: ClaimedDelivery[] = [];
     while (this.state === 'running' && this.sending < concurrency && this.ready.length > 0) {
       const claim = this.ready.shift() as ClaimedDelivery;
       const id = claim.delivery.id;
+      if (!this.probes.has(id) && this.deps.health?.isHeld(claim.delivery.callbackId)) {
+        // The circuit opened after the claim: back to the queue, unsent and uncounted.
+        held.push(claim);
+        continue;
+      }
       this.sending++;
       let answered = false;
       const slotFree = () => {
@@ -344,6 +401,7 @@ export class Dispatcher {
       });
       this.inFlight.set(id, run);
     }
+    if (held.length > 0) void this.release(held);
   }
 
   private async release(claims: ClaimedDelivery[]): Promise<void> {
@@ -381,6 +439,8 @@ export class Dispatcher {
         signingSecret: claim.signingSecret,
       });
       answered();
+      const probe = this.probes.delete(held.id);
+      this.deps.health?.observe(held.callbackId, breakerSignalOf(result), probe);
       const outcome = classifyAttempt(result);
       const next = decideNextStep({
         attemptNumber: number,

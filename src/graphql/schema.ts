@@ -5,6 +5,7 @@ import { buildSchema } from 'type-graphql';
 import { AppResolver } from '../apps/app.resolver';
 import { NetworkResolver } from '../networks/network.resolver';
 import { CallbackResolver } from '../callbacks/callback.resolver';
+import { CallbackOperationsResolver } from '../callbacks/callback-operations.resolver';
 import { MacroResolver } from '../macros/macro.resolver';
 import { ApiKeyResolver } from '../auth/api-key.resolver';
 import { ViewerResolver } from '../auth/viewer.resolver';
@@ -19,6 +20,7 @@ export const RESOLVERS = [
   AppResolver,
   NetworkResolver,
   CallbackResolver,
+  CallbackOperationsResolver,
   MacroResolver,
   ApiKeyResolver,
   EventResolver,

@@ -1,6 +1,8 @@
 // Prometheus metrics (prom-client). One registry per process, so several services in one test
 // process do not share counters. What operators of a postback pipeline watch: intake, queue
 // depth and age, attempt latency, outcomes per network, retries, refusals.
+import { healthStatements } from '../callbacks/callback-health';
+import { CallbackState } from '../dispatch/circuit-breaker';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { DeliveryStatus } from '../common/enums';
@@ -76,6 +78,17 @@ export class ServiceMetrics {
     labelNames: ['stage'] as const,
     registers: [this.registry],
   });
+  readonly callbackHealthChanges = new Counter({
+    name: 'postbacks_callback_health_changes_total',
+    help: 'Callback health state changes (circuit opened, probe resumed, auto-disabled, resumed), by the new state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: 'postbacks_rate_limited_total',
+    help: 'Sends held back by a callback\'s maxRequestsPerSecond (they wait for the next second, nothing is lost)',
+    registers: [this.registry],
+  });
   readonly requestsRefused = new Counter({
     name: 'postbacks_requests_refused_total',
     help: 'Requests and connections refused by a limit, by reason (rate_limited, query_cost, connections_per_address, sockets_per_key, subscriptions_per_socket) and key role (none: no key)',
@@ -118,6 +131,19 @@ export class ServiceMetrics {
         const depth = await self.deliveryStore.queueDepth();
         this.reset();
         for (const status of [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.RETRYING] as const) this.set({ status }, depth[status]);
+      },
+    });
+    new Gauge({
+      name: 'postbacks_callbacks_paused',
+      help: 'Callbacks by health state (PAUSED: circuit open, DISABLED: switched off), across the deployment',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const rows: Array<{ state: string; n: number | string }> = await self.dataSource.query(healthStatements(self.dataSource).COUNT_NOT_HEALTHY, [CallbackState.HEALTHY]);
+        this.reset();
+        this.set({ state: 'PAUSED' }, 0);
+        this.set({ state: 'DISABLED' }, 0);
+        for (const row of rows) this.set({ state: row.state }, Number(row.n));
       },
     });
     new Gauge({
