@@ -15,6 +15,7 @@ import { createDeliveryStore } from './deliveries/create-delivery-store';
 import { DeliveryHub } from './deliveries/delivery-hub';
 import type { DeliveryStore } from './deliveries/delivery-store';
 import { DeliveryService } from './deliveries/delivery.service';
+import { DeliveryStatsRollup } from './deliveries/delivery-stats-rollup';
 import { toDeliverySnapshot } from './deliveries/delivery-snapshot';
 import { retrySettings } from './deliveries/retry-schedule';
 import { Dispatcher } from './dispatch/dispatcher';
@@ -63,6 +64,8 @@ export interface Services extends CoreServices {
   exchangeRates: ExchangeRateService;
   /** partnerTemplates and createCallbackFromTemplate. */
   presets: PresetService;
+  /** deliveryStats' reads of the hourly rollup. */
+  deliveryStats: DeliveryStatsRollup;
 }
 
 interface CoreDeps {
@@ -142,6 +145,7 @@ export function createServices(deps: CoreDeps & { adminSecret: string }): Servic
     deliveries: new DeliveryService(deliveryStore, dataSource, deliveryHub, deps.logger),
     exchangeRates,
     presets: new PresetService(dataSource, macros, callbacks),
+    deliveryStats: new DeliveryStatsRollup(dataSource),
   };
 }
 

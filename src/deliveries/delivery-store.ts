@@ -87,6 +87,10 @@ export type QueueDepth = Record<DeliveryStatus.PENDING | DeliveryStatus.SENDING 
  */
 export interface AttemptRollup {
   statementsFor(recorded: readonly RecordedAttempt[]): ScriptStatement[];
+  /** With the outbox insert of these deliveries. */
+  statementsForQueued?(deliveries: readonly Delivery[]): ScriptStatement[];
+  /** With a redeliver: these deliveries left `from` (DELIVERED or FAILED) for a new round. */
+  statementsForReopened?(reopened: readonly { delivery: Delivery; from: DeliveryStatus }[]): ScriptStatement[];
 }
 
 export interface DeliveryStoreOptions {

@@ -112,6 +112,7 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
     await runTransactionScript(this.dataSource, [
       ...companions.flatMap((c) => insertStatements(this.dataSource, c.entity, c.rows)),
       ...insertStatements(this.dataSource, Delivery, deliveries),
+      ...(this.options.rollup?.statementsForQueued?.(deliveries) ?? []),
     ]);
   }
 
@@ -297,6 +298,9 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
       const changes = redeliverChanges(current, callback.maxAttempts, this.clock.now());
       const updated = await manager.createQueryBuilder().update(Delivery).set(changes).where({ id, status: current.status }).execute();
       if (!updated.affected) throw new Error(`delivery ${id} changed while being redelivered`);
+      for (const statement of this.options.rollup?.statementsForReopened?.([{ delivery: current, from: current.status }]) ?? []) {
+        await manager.query(statement.sql, statement.parameters);
+      }
       return applyChanges(current, changes);
     });
   }

@@ -12,6 +12,7 @@ import { ViewerResolver } from '../auth/viewer.resolver';
 import { EventResolver } from '../events/event.resolver';
 import { DeliveryResolver } from '../deliveries/delivery.resolver';
 import { RedeliverResolver } from '../deliveries/redeliver.resolver';
+import { DeliveryStatsResolver } from '../deliveries/delivery-stats.resolver';
 import { ExchangeRateResolver } from '../revenue/exchange-rate.resolver';
 import { PresetResolver } from '../presets/preset.resolver';
 import { DateTimeScalar } from './scalars';
@@ -26,6 +27,7 @@ export const RESOLVERS = [
   EventResolver,
   DeliveryResolver,
   RedeliverResolver,
+  DeliveryStatsResolver,
   ExchangeRateResolver,
   PresetResolver,
   ViewerResolver,

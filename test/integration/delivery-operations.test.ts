@@ -1,6 +1,16 @@
 // Delivery operations end to end: the circuit breaker against a real receiver that fails on
 // cue, resumeCallback, auto-disable, and callbackHealthChanged, on SQLite and MySQL.
-import { ResumeCallbackDocument, CallbackHealthDocument, RecordEventDocument, DispatchedDeliveryDocument, UpdateCallbackOperationsDocument } from '../generated/graphql';
+import {
+  CallbackHealthDocument,
+  DeliveryStatsDocument,
+  DispatchedDeliveryDocument,
+  RecordEventDocument,
+  RedeliverDocument,
+  ResumeCallbackDocument,
+  StatsDeliveriesDocument,
+  UpdateCallbackOperationsDocument,
+} from '../generated/graphql';
+import { errorClass, LATENCY_BUCKETS, latencyBucketIndex, percentileFromHistogram } from '../../src/deliveries/delivery-stats';
 import { testDatabases } from '../support/databases';
 import { configurationFixtures } from '../support/fixtures';
 import { Receiver, waitFor } from '../support/receiver';
@@ -124,4 +134,85 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
     const error2 = await t.admin.error(UpdateCallbackOperationsDocument, { id: callback.id, input: { autoDisableAfterHours: 100000 } });
     expect(JSON.stringify(error2)).toContain('input.autoDisableAfterHours');
   });
+
+  it('deliveryStats agrees with a brute-force count over the same deliveries, and is scoped by key', async () => {
+    const network = await fx.network();
+    const app = await fx.app();
+    await fx.callback({ appId: app.id, networkId: network.id, urlTemplate: `${receiver.url('/s')}?e={{event_id}}`, maxAttempts: 2 });
+    await fx.callback({ appId: app.id, urlTemplate: `${receiver.url('/own')}?e={{event_id}}`, maxAttempts: 2 });
+    let n = 0;
+    receiver.respond((_req, res) => {
+      n++;
+      res.statusCode = n % 3 === 0 ? 500 : n % 5 === 0 ? 404 : 200;
+      res.end('x');
+    });
+    const from = new Date(Date.now() - 60_000).toISOString();
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) ids.push(...(await record(app.id)).map((d: { id: string }) => d.id));
+    await waitFor(() => Promise.all(ids.map(read)), (all) => all.every((d) => d.status === 'DELIVERED' || d.status === 'FAILED'), { timeoutMs: 30_000, what: 'every delivery to finish' });
+    // One redelivered: its earlier final status no longer counts, its new round does.
+    const again = (await Promise.all(ids.map(read))).find((d) => d.status === 'FAILED')!;
+    await t.admin.ok(RedeliverDocument, { deliveryId: again.id });
+    await waitFor(() => read(again.id), (d) => d.status === 'DELIVERED' || d.status === 'FAILED', { timeoutMs: 20_000, what: 'the redelivery' });
+    const to = new Date(Date.now() + 60_000).toISOString();
+
+    const bruteForce = async (filter: { appId?: string; networkId?: string }) => {
+      const nodes = [];
+      let after: string | null = null;
+      do {
+        const page: { deliveries: { edges: { node: { status: string; attemptLog: { statusCode: number | null; latencyMs: number; error: string | null }[] } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } =
+          await t.admin.ok(StatsDeliveriesDocument, { filter, first: 100, after });
+        nodes.push(...page.deliveries.edges.map((e) => e.node));
+        after = page.deliveries.pageInfo.hasNextPage ? page.deliveries.pageInfo.endCursor : null;
+      } while (after);
+      const latency = new Array<number>(LATENCY_BUCKETS).fill(0);
+      const errors = new Map<string, number>();
+      let attempts = 0;
+      for (const d of nodes) {
+        for (const a of d.attemptLog) {
+          attempts++;
+          latency[latencyBucketIndex(a.latencyMs)]!++;
+          const cls = errorClass(a);
+          if (cls) errors.set(cls, (errors.get(cls) ?? 0) + 1);
+        }
+      }
+      const delivered = nodes.filter((d) => d.status === 'DELIVERED').length;
+      const failed = nodes.filter((d) => d.status === 'FAILED').length;
+      return {
+        queued: nodes.length,
+        delivered,
+        failed,
+        inProgress: nodes.length - delivered - failed,
+        attempts,
+        successRate: delivered + failed === 0 ? null : delivered / (delivered + failed),
+        p50LatencyMs: percentileFromHistogram(latency, 0.5),
+        p95LatencyMs: percentileFromHistogram(latency, 0.95),
+        p99LatencyMs: percentileFromHistogram(latency, 0.99),
+        topErrors: [...errors].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 5).map(([error, count]) => ({ error, count })),
+      };
+    };
+    const expected = await bruteForce({ appId: app.id });
+    expect(expected.queued).toBe(50);
+    expect(expected.failed).toBeGreaterThan(0);
+    const stats = (await t.admin.ok(DeliveryStatsDocument, { filter: { appId: app.id }, from, to })).deliveryStats;
+    const { series, ...totals } = stats;
+    expect(totals).toEqual(expected);
+    expect(series.reduce((a, p) => a + p.queued, 0)).toBe(50);
+    expect(series.reduce((a, p) => a + p.attempts, 0)).toBe(expected.attempts);
+
+    // A PARTNER key: its network's figures only; naming another network is FORBIDDEN.
+    const partner = t.admin.as(await fx.partnerKey(network.id));
+    const own = (await partner.ok(DeliveryStatsDocument, { from, to })).deliveryStats;
+    const { series: _s, ...ownTotals } = own;
+    expect(ownTotals).toEqual(await bruteForce({ networkId: network.id }));
+    expect(own.queued).toBe(25);
+    const other = await fx.network();
+    expect((await partner.error(DeliveryStatsDocument, { filter: { networkId: other.id }, from, to })).extensions?.code).toBe('FORBIDDEN');
+    // An SDK key: its app only.
+    const otherApp = await fx.app();
+    const sdk = t.admin.as(await fx.sdkKey(app.id));
+    expect((await sdk.ok(DeliveryStatsDocument, { from, to })).deliveryStats.queued).toBe(50);
+    expect((await sdk.error(DeliveryStatsDocument, { filter: { appId: otherApp.id }, from, to })).extensions?.code).toBe('FORBIDDEN');
+    expect((await t.admin.error(DeliveryStatsDocument, { from: to, to: from })).extensions?.code).toBe('BAD_USER_INPUT');
+  }, 60_000);
 });
