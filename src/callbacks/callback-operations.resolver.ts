@@ -1,7 +1,7 @@
 // Delivery operations on callbacks: Callback.health, resumeCallback and the
 // callbackHealthChanged subscription (published by any process through the cluster pub/sub).
 import { filter, pipe } from '@graphql-yoga/subscription';
-import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import { requireAdmin, requirePrincipal } from '../auth/principal';
 import { canWatchCallback, scopeCallbackHealthFilter } from '../auth/scope';
 import { NotFoundError } from '../common/errors';
@@ -26,6 +26,17 @@ export class CallbackOperationsResolver {
     if (!change) throw new NotFoundError('callback', callbackId);
     if (change.stateChanged) ctx.services.announceHealthChange(change);
     return ctx.services.callbacks.getById(callbackId);
+  }
+
+  @Mutation(() => Callback, { description: 'a new secret; the old one keeps signing too for overlapHours (0..168, default 24)' })
+  rotateSigningSecret(
+    @Arg('callbackId', () => ID) callbackId: string,
+    @Arg('overlapHours', () => Int, { nullable: true }) overlapHours: number | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Callback> {
+    requireAdmin(ctx.principal);
+    if (!isUuid(callbackId)) throw new NotFoundError('callback', callbackId);
+    return ctx.services.callbacks.rotateSigningSecret(callbackId, overlapHours, ctx.services.clock.now());
   }
 
   @Subscription(() => Callback, {

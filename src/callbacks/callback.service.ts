@@ -73,7 +73,7 @@ function freshOperations(now: Date) {
 
 const HEALTH_COLUMNS = [
   'healthState', 'consecutiveFailures', 'consecutiveRefusals', 'failingSince', 'lastSuccessAt', 'lastFailureAt',
-  'pausedUntil', 'pauseMs', 'disabledReason', 'healthChangedAt', 'probeLeaseUntil', 'previousSigningSecret', 'previousSecretExpiresAt',
+  'pausedUntil', 'pauseMs', 'disabledReason', 'healthChangedAt', 'probeLeaseUntil',
 ] as const;
 
 /** An admin's `enabled: false` is the DISABLED state with this reason. */
@@ -193,8 +193,29 @@ export class CallbackService {
     if (input.eventMappings != null) next.eventMappings = input.eventMappings as Callback['eventMappings'];
     if (input.conditions != null) next.conditions = { ...noConditions(), ...input.conditions } as Callback['conditions'];
     if (input.signing === true && !current.signingSecret) next.signingSecret = generateSigningSecret();
-    if (input.signing === false) next.signingSecret = null;
+    if (input.signing === false) Object.assign(next, { signingSecret: null, previousSigningSecret: null, previousSecretExpiresAt: null });
     return this.validate(next);
+  }
+
+  /**
+   * A new signing secret; the old one keeps signing too for `overlapHours` (0..168, default 24),
+   * so receivers can switch at their pace. A second rotation during an overlap drops the oldest.
+   */
+  async rotateSigningSecret(id: string, overlapHours: number | null | undefined, now: Date): Promise<Callback> {
+    const hours = overlapHours ?? 24;
+    const problems = new ProblemList();
+    intInRange(problems, 'overlapHours', hours, 0, 168);
+    problems.throwIfAny();
+    const current = await this.getById(id);
+    if (!current.signingSecret) throw BadUserInputError.field('callbackId', 'signing is off for this callback: turn it on with updateCallback(signing: true)');
+    const changes = {
+      signingSecret: generateSigningSecret(),
+      previousSigningSecret: hours > 0 ? current.signingSecret : null,
+      previousSecretExpiresAt: hours > 0 ? new Date(now.getTime() + hours * 3_600_000) : null,
+    };
+    await serialized(this.dataSource, () => this.dataSource.getRepository(Callback).update({ id }, changes));
+    this.onChange(current.appId);
+    return this.getById(id);
   }
 
   /** Soft delete: deliveries already made keep their callback; it fires no more. */

@@ -25,6 +25,8 @@ export interface ClaimedDelivery {
   claimedFrom: ClaimedFrom;
   /** The callback's signing secret as it is now (also for a soft-deleted callback); null: unsigned. */
   signingSecret: string | null;
+  /** The rotated-out secret while its overlap lasts (rotateSigningSecret): it signs too. */
+  previousSigningSecret?: string | null;
 }
 
 export interface DueClaim {

@@ -35,6 +35,7 @@ import { leaseEnd } from './lease';
 export interface MemoryCallback {
   signingSecret: string | null;
   maxAttempts: number;
+  previousSigningSecret?: string | null;
 }
 
 export class MemoryDeliveryStore implements DeliveryStore {
@@ -215,7 +216,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
     return rows.map((row) => {
       const claimed = applyChanges(row, changes);
       this.rows.set(row.id, claimed);
-      return { delivery: copy(claimed), claimedFrom: { status: row.status, dueAt: row.dueAt }, signingSecret: this.callbacks.get(row.callbackId)?.signingSecret ?? null };
+      return { delivery: copy(claimed), claimedFrom: { status: row.status, dueAt: row.dueAt }, signingSecret: this.callbacks.get(row.callbackId)?.signingSecret ?? null, previousSigningSecret: this.callbacks.get(row.callbackId)?.previousSigningSecret ?? null };
     });
   }
 

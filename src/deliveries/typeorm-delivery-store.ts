@@ -82,7 +82,9 @@ export function deliveryStatements(dataSource: DataSource) {
     CLAIMED_BY: (ids: number) =>
       `SELECT ${q('id')} AS id FROM ${D} WHERE ${q('id')} IN (${list(ids)}) AND ${q('leaseOwner')} = ? AND ${q('updatedAt')} = ? AND ${loose('status')} = ?`,
     /** The callbacks' signing secrets as they are now, soft-deleted ones included. Parameters: ...callbackIds. */
-    SIGNING_SECRETS: (callbacks: number) => `SELECT ${q('id')} AS id, ${q('signingSecret')} AS signingSecret FROM ${C} WHERE ${q('id')} IN (${list(callbacks)})`,
+    SIGNING_SECRETS: (callbacks: number) =>
+      `SELECT ${q('id')} AS id, ${q('signingSecret')} AS signingSecret, ${q('previousSigningSecret')} AS previousSigningSecret, ` +
+      `${q('previousSecretExpiresAt')} AS previousSecretExpiresAt FROM ${C} WHERE ${q('id')} IN (${list(callbacks)})`,
     /** An unstarted claim back to its due state. Parameters: status, dueAt, updatedAt, id, leaseOwner, SENDING. */
     RELEASE: `UPDATE ${D} SET ${q('status')} = ?, ${q('dueAt')} = ?, ${q('leaseOwner')} = NULL, ${q('updatedAt')} = ? WHERE ${q('id')} = ? AND ${q('leaseOwner')} = ? AND ${loose('status')} = ?`,
     /** A final row must have no dueAt (the scan's invariant). Parameters: ...ids. */
@@ -180,8 +182,8 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
       claimed = candidates.filter((d) => taken.has(d.id));
     }
     if (claimed.length === 0) return [];
-    const secrets = secretsById(secretRows);
-    return claimed.map((d) => ({ delivery: applyChanges(d, changes), claimedFrom: { status: d.status, dueAt: d.dueAt }, signingSecret: secrets.get(d.callbackId) ?? null }));
+    const secrets = secretsById(secretRows, now);
+    return claimed.map((d) => ({ delivery: applyChanges(d, changes), claimedFrom: { status: d.status, dueAt: d.dueAt }, ...keysOf(secrets, d.callbackId) }));
   }
 
   /** An UPDATE and then a SELECT on `runner`; the UPDATE's affected rows and the SELECT's rows. */
@@ -397,8 +399,8 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
     const affected = affectedRows(result);
     if (affected !== rows.length) throw new Error(`claimed ${affected} of ${rows.length} deliveries; rolled back`);
     const secrets = this.signingSecretsQuery(rows.map((d) => d.callbackId));
-    const secretOf = secretsById(await manager.query(secrets.sql, secrets.parameters));
-    return rows.map((row) => ({ delivery: applyChanges(row, changes), claimedFrom: { status: row.status, dueAt: row.dueAt }, signingSecret: secretOf.get(row.callbackId) ?? null }));
+    const secretOf = secretsById(await manager.query(secrets.sql, secrets.parameters), now);
+    return rows.map((row) => ({ delivery: applyChanges(row, changes), claimedFrom: { status: row.status, dueAt: row.dueAt }, ...keysOf(secretOf, row.callbackId) }));
   }
 
   protected async runRollup(manager: EntityManager, recorded: RecordedAttempt[]): Promise<void> {
@@ -427,8 +429,25 @@ function affectedRows(result: unknown): number {
   return (result as { affected?: number } | null)?.affected ?? 0;
 }
 
-function secretsById(rows: unknown): Map<string, string | null> {
-  return new Map((rows as { id: string; signingSecret: string | null }[]).map((r) => [r.id, r.signingSecret]));
+export interface SigningKeys {
+  signingSecret: string | null;
+  previousSigningSecret: string | null;
+}
+
+/** Each callback's secrets as of `now`: the rotated-out one only while its overlap lasts. */
+export function secretsById(rows: unknown, now: Date): Map<string, SigningKeys> {
+  type Row = { id: string; signingSecret: string | null; previousSigningSecret?: string | null; previousSecretExpiresAt?: Date | string | null };
+  return new Map(
+    (rows as Row[]).map((r) => {
+      const expires = parseDbTime(r.previousSecretExpiresAt ?? null);
+      const previous = r.signingSecret && r.previousSigningSecret && expires !== null && expires.getTime() > now.getTime() ? r.previousSigningSecret : null;
+      return [r.id, { signingSecret: r.signingSecret, previousSigningSecret: previous }];
+    }),
+  );
+}
+
+export function keysOf(secrets: Map<string, SigningKeys>, callbackId: string): SigningKeys {
+  return secrets.get(callbackId) ?? { signingSecret: null, previousSigningSecret: null };
 }
 
 /** A datetime from a raw (not hydrated) query: mysql2 gives a Date, SQLite TypeORM's UTC text. */

@@ -437,6 +437,7 @@ export class Dispatcher {
         body: held.body,
         timeoutMs: held.timeoutMs,
         signingSecret: claim.signingSecret,
+        previousSigningSecret: claim.previousSigningSecret ?? null,
       });
       answered();
       const probe = this.probes.delete(held.id);

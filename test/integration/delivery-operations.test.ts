@@ -2,6 +2,8 @@
 // cue, resumeCallback, auto-disable, and callbackHealthChanged, on SQLite and MySQL.
 import {
   CallbackHealthDocument,
+  CallbackSecretDocument,
+  RotateSigningSecretDocument,
   DeliveryStatsDocument,
   DispatchedDeliveryDocument,
   RecordEventDocument,
@@ -11,6 +13,7 @@ import {
   UpdateCallbackOperationsDocument,
 } from '../generated/graphql';
 import { errorClass, LATENCY_BUCKETS, latencyBucketIndex, percentileFromHistogram } from '../../src/deliveries/delivery-stats';
+import { Webhook } from 'standardwebhooks';
 import { testDatabases } from '../support/databases';
 import { configurationFixtures } from '../support/fixtures';
 import { Receiver, waitFor } from '../support/receiver';
@@ -215,4 +218,37 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
     expect((await sdk.error(DeliveryStatsDocument, { filter: { appId: otherApp.id }, from, to })).extensions?.code).toBe('FORBIDDEN');
     expect((await t.admin.error(DeliveryStatsDocument, { from: to, to: from })).extensions?.code).toBe('BAD_USER_INPUT');
   }, 60_000);
+
+  it('rotateSigningSecret: during the overlap postbacks carry both signatures, newest first, each verified by standardwebhooks', async () => {
+    const app = await fx.app();
+    const callback = await fx.callback({ appId: app.id, urlTemplate: receiver.url('/signed'), bodyTemplate: '{"e":"{{event_id}}"}', signing: true });
+    const old = (await t.admin.ok(CallbackSecretDocument, { id: callback.id })).callback!.signingSecret!;
+    const rotated = (await t.admin.ok(RotateSigningSecretDocument, { callbackId: callback.id, overlapHours: 2 })).rotateSigningSecret;
+    const fresh = rotated.signingSecret!;
+    expect(fresh).not.toBe(old);
+    expect(Date.parse(rotated.previousSecretExpiresAt!)).toBeGreaterThan(Date.now() + 3_600_000);
+    const [delivery] = await record(app.id);
+    await waitFor(() => read(delivery!.id), (d) => d.status === 'DELIVERED', { timeoutMs: 15_000, what: 'the signed postback' });
+    const got = receiver.received.find((r) => r.headers['webhook-id'] === delivery!.id)!;
+    const headers = { 'webhook-id': String(got.headers['webhook-id']), 'webhook-timestamp': String(got.headers['webhook-timestamp']), 'webhook-signature': String(got.headers['webhook-signature']) };
+    const signatures = headers['webhook-signature'].split(' ');
+    expect(signatures).toHaveLength(2);
+    expect(signatures.every((sig) => sig.startsWith('v1,'))).toBe(true);
+    expect(new Webhook(fresh).verify(got.body, headers)).toBeTruthy();
+    expect(new Webhook(old).verify(got.body, headers)).toBeTruthy();
+    // Newest first: the first signature alone verifies with the new secret.
+    expect(new Webhook(fresh).verify(got.body, { ...headers, 'webhook-signature': signatures[0]! })).toBeTruthy();
+    expect(() => new Webhook(old).verify(got.body, { ...headers, 'webhook-signature': signatures[0]! })).toThrow();
+
+    // Without overlap the old secret stops at once.
+    const second = (await t.admin.ok(RotateSigningSecretDocument, { callbackId: callback.id, overlapHours: 0 })).rotateSigningSecret;
+    expect(second.previousSecretExpiresAt).toBeNull();
+    const [next] = await record(app.id);
+    await waitFor(() => read(next!.id), (d) => d.status === 'DELIVERED', { timeoutMs: 15_000, what: 'the second signed postback' });
+    const got2 = receiver.received.find((r) => r.headers['webhook-id'] === next!.id)!;
+    expect(String(got2.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    const error = await t.admin.error(RotateSigningSecretDocument, { callbackId: callback.id, overlapHours: 169 });
+    expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(error)).toContain('overlapHours');
+  }, 40_000);
 });
