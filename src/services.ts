@@ -16,6 +16,7 @@ import { DeliveryHub } from './deliveries/delivery-hub';
 import type { DeliveryStore } from './deliveries/delivery-store';
 import { DeliveryService } from './deliveries/delivery.service';
 import { DeliveryStatsRollup } from './deliveries/delivery-stats-rollup';
+import { CallbackTestSender } from './callbacks/callback-test-send';
 import { toDeliverySnapshot } from './deliveries/delivery-snapshot';
 import { retrySettings } from './deliveries/retry-schedule';
 import { Dispatcher } from './dispatch/dispatcher';
@@ -66,6 +67,8 @@ export interface Services extends CoreServices {
   presets: PresetService;
   /** deliveryStats' reads of the hourly rollup. */
   deliveryStats: DeliveryStatsRollup;
+  /** testCallback's real sends. */
+  callbackTests: CallbackTestSender;
 }
 
 interface CoreDeps {
@@ -127,6 +130,13 @@ export function createServices(deps: CoreDeps & { adminSecret: string }): Servic
   pubsub.on('api-key-revoked', ({ keyId }) => apiKeys.forget(keyId));
   const macros = new MacroService(dataSource, (appId) => configChanged(appId ? { kind: 'app', appId } : { kind: 'global-macros' }));
   const callbacks = new CallbackService(dataSource, macros, (appId) => configChanged({ kind: 'app', appId }));
+  const events = new EventService(dataSource, clock, routing, deliveryStore, deliveryHub, deps.logger, {
+    recorded: (fresh, duplicates) => {
+      if (fresh > 0) metrics.eventsRecorded.inc({ duplicate: 'false' }, fresh);
+      if (duplicates > 0) metrics.eventsRecorded.inc({ duplicate: 'true' }, duplicates);
+    },
+    writesSplit: () => metrics.eventWritesSplit.inc(),
+  }, exchangeRates);
   return {
     ...core,
     apiKeys,
@@ -135,17 +145,12 @@ export function createServices(deps: CoreDeps & { adminSecret: string }): Servic
     macros,
     callbacks,
     routing,
-    events: new EventService(dataSource, clock, routing, deliveryStore, deliveryHub, deps.logger, {
-      recorded: (fresh, duplicates) => {
-        if (fresh > 0) metrics.eventsRecorded.inc({ duplicate: 'false' }, fresh);
-        if (duplicates > 0) metrics.eventsRecorded.inc({ duplicate: 'true' }, duplicates);
-      },
-      writesSplit: () => metrics.eventWritesSplit.inc(),
-    }, exchangeRates),
+    events,
     deliveries: new DeliveryService(deliveryStore, dataSource, deliveryHub, deps.logger),
     exchangeRates,
     presets: new PresetService(dataSource, macros, callbacks),
     deliveryStats: new DeliveryStatsRollup(dataSource),
+    callbackTests: new CallbackTestSender(deps.config, clock, callbacks, events, (result) => metrics.testSends.inc({ result: result.errorKind ?? String(result.statusCode) })),
   };
 }
 

@@ -9,6 +9,8 @@ import { isUuid } from '../common/ids';
 import type { GraphQLContext } from '../graphql/context';
 import type { CallbackHealthChanged } from '../pubsub/cluster-pubsub';
 import { healthView } from './callback-health';
+import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
+import { RecordEventInput } from '../events/event.resolver';
 import { Callback, CallbackHealthView } from './callback.entity';
 
 @Resolver(() => Callback)
@@ -37,6 +39,17 @@ export class CallbackOperationsResolver {
     requireAdmin(ctx.principal);
     if (!isUuid(callbackId)) throw new NotFoundError('callback', callbackId);
     return ctx.services.callbacks.rotateSigningSecret(callbackId, overlapHours, ctx.services.clock.now());
+  }
+
+  @Mutation(() => DeliveryAttempt, { description: 'sends one real postback for this sample event now, stores no delivery, and returns the attempt' })
+  testCallback(
+    @Arg('callbackId', () => ID) callbackId: string,
+    @Arg('event', () => RecordEventInput) event: RecordEventInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<DeliveryAttempt> {
+    requireAdmin(ctx.principal);
+    if (!isUuid(callbackId)) throw new NotFoundError('callback', callbackId);
+    return ctx.services.callbackTests.send(callbackId, event);
   }
 
   @Subscription(() => Callback, {

@@ -84,6 +84,12 @@ export class ServiceMetrics {
     labelNames: ['state'] as const,
     registers: [this.registry],
   });
+  readonly testSends = new Counter({
+    name: 'postbacks_test_sends_total',
+    help: 'testCallback sends, by result (the HTTP status, or the error kind: timeout, connection, blocked, …)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly rateLimited = new Counter({
     name: 'postbacks_rate_limited_total',
     help: 'Sends held back by a callback\'s maxRequestsPerSecond (they wait for the next second, nothing is lost)',

@@ -10,6 +10,7 @@ import {
   RedeliverDocument,
   ResumeCallbackDocument,
   StatsDeliveriesDocument,
+  TestCallbackDocument,
   UpdateCallbackOperationsDocument,
 } from '../generated/graphql';
 import { errorClass, LATENCY_BUCKETS, latencyBucketIndex, percentileFromHistogram } from '../../src/deliveries/delivery-stats';
@@ -251,4 +252,51 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
     expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     expect(JSON.stringify(error)).toContain('overlapHours');
   }, 40_000);
+
+  it('testCallback: one real signed send of the sample event, a fresh test_ webhook-id, no delivery stored, no retry', async () => {
+    const app = await fx.app();
+    const callback = await fx.callback({ appId: app.id, urlTemplate: `${receiver.url('/t')}?e={{event_name}}`, bodyTemplate: '{"event":"{{event_name}}"}', signing: true });
+    const secret = (await t.admin.ok(CallbackSecretDocument, { id: callback.id })).callback!.signingSecret!;
+    receiver.respond((_req, res) => res.end('hello'));
+    const attempt = (await t.admin.ok(TestCallbackDocument, { callbackId: callback.id, event: { appId: app.id, name: 'purchase' } })).testCallback;
+    expect(attempt).toMatchObject({ number: 1, statusCode: 200, error: null, responseSnippet: 'hello' });
+    expect(receiver.received).toHaveLength(1);
+    const got = receiver.received[0]!;
+    expect(got.url).toBe('/t?e=purchase');
+    const webhookId = String(got.headers['webhook-id']);
+    expect(webhookId).toMatch(/^test_[0-9a-f]{24}$/);
+    expect(got.body).toBe('{"event":"purchase"}');
+    expect(new Webhook(secret).verify(got.body, { 'webhook-id': webhookId, 'webhook-timestamp': String(got.headers['webhook-timestamp']), 'webhook-signature': String(got.headers['webhook-signature']) })).toBeDefined();
+    // Nothing stored: the app has no deliveries, and a second test uses another id.
+    const page = await t.admin.ok(StatsDeliveriesDocument, { filter: { appId: app.id }, first: 10 });
+    expect(page.deliveries.edges).toHaveLength(0);
+    // A failing receiver: the failure is returned, not retried.
+    receiver.respond((_req, res) => {
+      res.statusCode = 503;
+      res.end('down');
+    });
+    const failed = (await t.admin.ok(TestCallbackDocument, { callbackId: callback.id, event: { appId: app.id, name: 'purchase' } })).testCallback;
+    expect(failed.statusCode).toBe(503);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.received).toHaveLength(2);
+    expect(String(receiver.received[1]!.headers['webhook-id'])).not.toBe(webhookId);
+    // Another app's event is refused, as previewCallback refuses it.
+    const other = await fx.app();
+    expect((await t.admin.error(TestCallbackDocument, { callbackId: callback.id, event: { appId: other.id, name: 'x' } })).extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('testCallback honours the address guard', async () => {
+    const guarded = await startTestService(kind, { DISPATCHER: 'off', DISPATCH_ALLOW_PRIVATE: 'false' });
+    try {
+      const gfx = configurationFixtures(guarded.admin);
+      const app = await gfx.app();
+      const callback = await gfx.callback({ appId: app.id, urlTemplate: receiver.url('/guarded') });
+      const attempt = (await guarded.admin.ok(TestCallbackDocument, { callbackId: callback.id, event: { appId: app.id, name: 'install' } })).testCallback;
+      expect(attempt.statusCode).toBeNull();
+      expect(attempt.error).toMatch(/not allowed/i);
+      expect(receiver.received).toHaveLength(0);
+    } finally {
+      await guarded.stop();
+    }
+  }, 30_000);
 });
