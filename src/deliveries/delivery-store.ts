@@ -74,6 +74,23 @@ export interface DeliveryPageFilter {
   statuses?: readonly DeliveryStatus[] | null;
 }
 
+/** redeliverMany's selection, already checked: a createdAt window [from, to) and equality filters. */
+export interface RedeliverWindow {
+  appId?: string | null;
+  networkId?: string | null;
+  callbackId?: string | null;
+  /** DELIVERED and/or FAILED. */
+  statuses: readonly DeliveryStatus[];
+  from: Date;
+  to: Date;
+}
+
+/** Where the next batch of a window starts (keyset on createdAt, id). */
+export interface WindowCursor {
+  createdAt: Date;
+  id: string;
+}
+
 export interface DeliveryPage {
   deliveries: Delivery[];
   hasNextPage: boolean;
@@ -133,6 +150,14 @@ export interface DeliveryStore {
    * redeliverChanges). NOT_FOUND when there is no such delivery, CONFLICT while in progress.
    */
   redeliver(id: string): Promise<Delivery>;
+  /**
+   * redeliverMany, one batch: up to `limit` matching deliveries of the window after `after` (in
+   * createdAt, id order) redelivered as `redeliver` would, in one short transaction. `next`: the
+   * cursor of the following batch; null when the window is done.
+   */
+  redeliverBatch(window: RedeliverWindow, after: WindowCursor | null, limit: number): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }>;
+  /** Deliveries of the window matching its filters (statuses aside) that are PENDING, SENDING or RETRYING. */
+  countInProgress(window: RedeliverWindow): Promise<number>;
   /** The earliest dueAt of any live delivery (a lease end for SENDING ones); null when none is live. */
   nextDueAt(): Promise<Date | null>;
 

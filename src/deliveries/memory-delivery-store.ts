@@ -28,6 +28,8 @@ import type {
   DueClaim,
   QueueDepth,
   RecordedAttempt,
+  RedeliverWindow,
+  WindowCursor,
 } from './delivery-store';
 import { leaseEnd } from './lease';
 
@@ -157,6 +159,27 @@ export class MemoryDeliveryStore implements DeliveryStore {
     return copy(updated);
   }
 
+  async redeliverBatch(window: RedeliverWindow, after: WindowCursor | null, limit: number): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }> {
+    const key = (d: { createdAt: Date; id: string }) => [d.createdAt.getTime(), d.id] as const;
+    const later = (d: Delivery) => !after || key(d)[0] > after.createdAt.getTime() || (key(d)[0] === after.createdAt.getTime() && d.id > after.id);
+    const rows = [...this.rows.values()]
+      .filter((d) => inWindow(d, window) && window.statuses.includes(d.status) && later(d))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1))
+      .slice(0, limit);
+    const now = this.clock.now();
+    const redelivered = rows.map((row) => {
+      const updated = applyChanges(row, redeliverChanges(row, this.callbacks.get(row.callbackId)?.maxAttempts ?? row.maxAttempts, now));
+      this.rows.set(row.id, updated);
+      return copy(updated);
+    });
+    const last = rows[rows.length - 1];
+    return { redelivered, next: last && rows.length >= limit ? { createdAt: last.createdAt, id: last.id } : null };
+  }
+
+  async countInProgress(window: RedeliverWindow): Promise<number> {
+    return [...this.rows.values()].filter((d) => inWindow(d, window) && IN_PROGRESS_STATUSES.includes(d.status)).length;
+  }
+
   async nextDueAt(): Promise<Date | null> {
     let next: Date | null = null;
     for (const d of this.rows.values()) if (d.dueAt !== null && (next === null || d.dueAt < next)) next = d.dueAt;
@@ -251,6 +274,16 @@ function matches(d: Delivery, filter: Pick<DeliveryPageFilter, 'appId' | 'networ
     (filter.networkId == null || d.networkId === filter.networkId) &&
     (filter.callbackId == null || d.callbackId === filter.callbackId) &&
     (filter.eventId == null || d.eventId === filter.eventId)
+  );
+}
+
+function inWindow(d: Delivery, w: RedeliverWindow): boolean {
+  return (
+    d.createdAt.getTime() >= w.from.getTime() &&
+    d.createdAt.getTime() < w.to.getTime() &&
+    (w.appId == null || d.appId === w.appId) &&
+    (w.networkId == null || d.networkId === w.networkId) &&
+    (w.callbackId == null || d.callbackId === w.callbackId)
   );
 }
 

@@ -11,7 +11,7 @@
 // while the claimer still holds the lease (WHERE leaseOwner = me AND status = 'SENDING' AND
 // attempts = as claimed): a worker that stalled past its lease, whose delivery was taken
 // over, records nothing.
-import { DataSource, EntityManager, FindOptionsWhere, In, LessThan, type QueryRunner, SelectQueryBuilder } from 'typeorm';
+import { Brackets, DataSource, EntityManager, FindOptionsWhere, In, LessThan, type QueryRunner, SelectQueryBuilder } from 'typeorm';
 import type { Clock } from '../common/clock';
 import { DeliveryStatus } from '../common/enums';
 import { NotFoundError } from '../common/errors';
@@ -48,6 +48,8 @@ import type {
   DueClaim,
   QueueDepth,
   RecordedAttempt,
+  RedeliverWindow,
+  WindowCursor,
 } from './delivery-store';
 import { leaseEnd } from './lease';
 
@@ -308,6 +310,63 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
   }
 
   /** The row read by redeliver, locked where the database can (MySQL). */
+  async redeliverBatch(window: RedeliverWindow, after: WindowCursor | null, limit: number): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }> {
+    return withTransaction(this.dataSource, async (manager) => {
+      const query = this.windowQuery(manager, window).andWhere('d.status IN (:...statuses)', { statuses: [...window.statuses] });
+      if (after) {
+        const at = dbTime(this.dataSource, after.createdAt);
+        query.andWhere(new Brackets((b) => b.where('d.createdAt > :afterAt', { afterAt: at }).orWhere('d.createdAt = :afterAt AND d.id > :afterId', { afterAt: at, afterId: after.id })));
+      }
+      const rows = await this.lockedForRedeliver(query.orderBy('d.createdAt', 'ASC').addOrderBy('d.id', 'ASC').limit(limit)).getMany();
+      if (rows.length === 0) return { redelivered: [], next: null };
+      const callbackIds = [...new Set(rows.map((d) => d.callbackId))];
+      const callbacks = await manager.getRepository(Callback).find({ select: { id: true, maxAttempts: true }, where: { id: In(callbackIds) }, withDeleted: true });
+      const maxAttemptsOf = new Map(callbacks.map((c) => [c.id, c.maxAttempts]));
+      const now = this.clock.now();
+      // One UPDATE per callback maxAttempts: maxAttempts becomes attempts + the callback's, as redeliver sets it.
+      const groups = new Map<number, Delivery[]>();
+      for (const row of rows) {
+        const n = maxAttemptsOf.get(row.callbackId) ?? row.maxAttempts;
+        groups.set(n, [...(groups.get(n) ?? []), row]);
+      }
+      const redelivered: Delivery[] = [];
+      for (const [n, group] of groups) {
+        const { maxAttempts: _m, ...common } = redeliverChanges(group[0] as Delivery, n, now);
+        const attempts = this.dataSource.driver.escape('attempts');
+        const updated = await manager
+          .createQueryBuilder()
+          .update(Delivery)
+          .set({ ...common, maxAttempts: () => `${attempts} + ${Math.trunc(n)}` })
+          .where({ id: In(group.map((d) => d.id)), status: In([...window.statuses]) })
+          .execute();
+        // The rows are locked (MySQL) or this process the only writer (SQLite).
+        if ((updated.affected ?? group.length) !== group.length) throw new Error(`redelivered ${updated.affected} of ${group.length} deliveries; rolled back`);
+        for (const row of group) redelivered.push(applyChanges(row, redeliverChanges(row, n, now)));
+      }
+      for (const statement of this.options.rollup?.statementsForReopened?.(rows.map((r) => ({ delivery: r, from: r.status }))) ?? []) {
+        await manager.query(statement.sql, statement.parameters);
+      }
+      const last = rows[rows.length - 1] as Delivery;
+      return { redelivered, next: rows.length >= limit ? { createdAt: last.createdAt, id: last.id } : null };
+    });
+  }
+
+  async countInProgress(window: RedeliverWindow): Promise<number> {
+    return this.windowQuery(this.dataSource.manager, window).andWhere('d.status IN (:...live)', { live: [...IN_PROGRESS_STATUSES] }).getCount();
+  }
+
+  /** The window on IDX_delivery_created, with its equality filters. */
+  private windowQuery(manager: EntityManager, window: RedeliverWindow): SelectQueryBuilder<Delivery> {
+    const query = manager
+      .getRepository(Delivery)
+      .createQueryBuilder('d')
+      .where('d.createdAt >= :from AND d.createdAt < :to', { from: dbTime(this.dataSource, window.from), to: dbTime(this.dataSource, window.to) });
+    if (window.appId != null) query.andWhere('d.appId = :appId', { appId: window.appId });
+    if (window.networkId != null) query.andWhere('d.networkId = :networkId', { networkId: window.networkId });
+    if (window.callbackId != null) query.andWhere('d.callbackId = :callbackId', { callbackId: window.callbackId });
+    return query;
+  }
+
   protected lockedForRedeliver(query: SelectQueryBuilder<Delivery>): SelectQueryBuilder<Delivery> {
     return query;
   }

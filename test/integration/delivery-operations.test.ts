@@ -8,6 +8,7 @@ import {
   DispatchedDeliveryDocument,
   RecordEventDocument,
   RedeliverDocument,
+  RedeliverManyDocument,
   ResumeCallbackDocument,
   StatsDeliveriesDocument,
   TestCallbackDocument,
@@ -16,6 +17,9 @@ import {
 import { errorClass, LATENCY_BUCKETS, latencyBucketIndex, percentileFromHistogram } from '../../src/deliveries/delivery-stats';
 import { Webhook } from 'standardwebhooks';
 import { testDatabases } from '../support/databases';
+import { seedDeliveries, seedEvent } from '../support/seed';
+import { Callback } from '../../src/callbacks/callback.entity';
+import { DeliveryStatus } from '../../src/common/enums';
 import { configurationFixtures } from '../support/fixtures';
 import { Receiver, waitFor } from '../support/receiver';
 import { TestSubscription } from '../support/subscription-client';
@@ -299,4 +303,50 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
       await guarded.stop();
     }
   }, 30_000);
+
+  it('redeliverMany replays 10,000 deliveries of a window in batches: each sent once more, in-progress ones skipped, filters and statuses honoured', async () => {
+    const app = await fx.app();
+    const created = await fx.callback({ appId: app.id, urlTemplate: receiver.url('/replay') });
+    const other = await fx.callback({ appId: app.id, urlTemplate: receiver.url('/other') });
+    const ds = t.service.services.dataSource;
+    const callback = (await ds.getRepository(Callback).findOneByOrFail({ id: created.id }));
+    const otherCallback = (await ds.getRepository(Callback).findOneByOrFail({ id: other.id }));
+    const event = await seedEvent(ds, app.id);
+    const at = new Date(Date.now() - 3_600_000);
+    const failed = { status: DeliveryStatus.FAILED, dueAt: null, nextAttemptAt: null, attempts: 3, maxAttempts: 3, lastStatusCode: 500 };
+    const window = await seedDeliveries(ds, { event, callback, count: 10_000, now: at, url: (id) => `${receiver.url('/replay')}?d=${id}`, overrides: failed });
+    // Outside the window, another status, another callback, and still in progress: none is queued.
+    await seedDeliveries(ds, { event, callback, count: 5, now: new Date(at.getTime() - 7_200_000), overrides: failed });
+    await seedDeliveries(ds, { event, callback, count: 5, now: at, overrides: { status: DeliveryStatus.DELIVERED, dueAt: null, nextAttemptAt: null, attempts: 1 } });
+    await seedDeliveries(ds, { event, callback: otherCallback, count: 5, now: at, overrides: failed });
+    await seedDeliveries(ds, { event, callback, count: 7, now: at, overrides: { status: DeliveryStatus.RETRYING, dueAt: new Date(Date.now() + 86_400_000), nextAttemptAt: new Date(Date.now() + 86_400_000), attempts: 1 } });
+    const seen = new Map<string, number>();
+    receiver.respond((req, res) => {
+      const id = new URL(req.url, 'http://x').searchParams.get('d');
+      if (id) seen.set(id, (seen.get(id) ?? 0) + 1);
+      res.end('ok');
+    });
+    const filter = { callbackId: callback.id, from: new Date(at.getTime() - 60_000).toISOString(), to: new Date(at.getTime() + 60_000).toISOString() };
+    const result = (await t.admin.ok(RedeliverManyDocument, { filter })).redeliverMany;
+    expect(result).toEqual({ queued: 10_000, skipped: 7 });
+    await waitFor(async () => seen.size, (n) => n >= 10_000, { timeoutMs: 120_000, what: '10,000 redeliveries to arrive' });
+    const countByStatus = async () => {
+      const rows = await ds.query(`SELECT status, COUNT(*) AS n FROM delivery WHERE callbackId = ? AND createdAt >= ? AND createdAt < ? GROUP BY status`.replace(/callbackId|createdAt|status/g, (c) => ds.driver.escape(c)), [
+        callback.id,
+        kind === 'mysql' ? new Date(filter.from) : filter.from.replace('T', ' ').replace('Z', ''),
+        kind === 'mysql' ? new Date(filter.to) : filter.to.replace('T', ' ').replace('Z', ''),
+      ]);
+      return Object.fromEntries((rows as { status: string; n: unknown }[]).map((r) => [r.status, Number(r.n)]));
+    };
+    const byStatus = await waitFor(countByStatus, (c) => !c.SENDING && !c.PENDING, { timeoutMs: 30_000, what: 'every redelivery to be recorded' });
+    expect(byStatus).toEqual({ DELIVERED: 10_005, RETRYING: 7 });
+    expect([...seen.keys()].sort()).toEqual(window.map((d) => d.id).sort());
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+
+    // Bad filters name their field.
+    const bad = await t.admin.error(RedeliverManyDocument, { filter: { ...filter, statuses: ['PENDING'] } });
+    expect(bad.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(bad)).toContain('filter.statuses');
+    expect(JSON.stringify(await t.admin.error(RedeliverManyDocument, { filter: { ...filter, to: filter.from } }))).toContain('filter.to');
+  }, 180_000);
 });
