@@ -25,11 +25,12 @@ import { EventService } from './events/event.service';
 import { RoutingCache } from './events/routing-cache';
 import { ExchangeRateService } from './revenue/exchange-rate.service';
 import { PresetService } from './presets/preset.service';
-import type { ClusterPubSub, ConfigChange } from './pubsub/cluster-pubsub';
+import { channelPrefix, type ClusterPubSub, type ConfigChange } from './pubsub/cluster-pubsub';
 import { ServiceMetrics } from './observability/metrics';
 import { type CallbackHealthStore, type HealthChange, SqlCallbackHealthStore } from './callbacks/callback-health';
 import { CallbackHealthMonitor } from './dispatch/callback-health-monitor';
 import { CallbackState } from './dispatch/circuit-breaker';
+import { InMemorySendRateLimiter, RedisSendRateLimiter } from './dispatch/send-rate-limiter';
 
 /** What every process has: the delivery rows' store, their announcements, messages between processes, metrics. */
 export interface CoreServices {
@@ -175,8 +176,17 @@ export function createDispatcher(core: CoreServices, options: { wakeOnRemoteQueu
     onChange: (change) => core.announceHealthChange(change),
   });
   core.pubsub.on('callback-health-changed', () => health.changedElsewhere());
+  // A changed maxRequestsPerSecond reaches the dispatcher at once.
+  core.pubsub.on('config-changed', (change) => {
+    if (change.kind === 'app') health.changedElsewhere();
+  });
+  // Through Redis every process shares one count per callback and second; alone, this process's count is exact.
+  const rateLimiter = config.redisUrl
+    ? new RedisSendRateLimiter(config.redisUrl, channelPrefix(config.database), core.clock)
+    : new InMemorySendRateLimiter(core.clock);
   const dispatcher = new Dispatcher({
     health,
+    rateLimiter,
     store: core.deliveryStore,
     hub: core.deliveryHub,
     sender,

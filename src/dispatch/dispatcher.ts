@@ -27,6 +27,7 @@ import type { PostbackSender, SendErrorKind } from './sender';
 import { earliest, MAX_SCAN_INTERVAL_MS, msUntilNextScan } from './scan-schedule';
 import type { CallbackHealthMonitor } from './callback-health-monitor';
 import { breakerSignalOf } from './circuit-breaker';
+import type { SendRateLimiter } from './send-rate-limiter';
 
 /**
  * Hooks for metrics and tests; the loop calls them and ignores what they throw. Everything is
@@ -47,6 +48,8 @@ export interface DispatchObserver {
   leaseLost(delivery: Delivery): void;
   /** Claiming or recording failed (database errors); the loop carries on. */
   failed(stage: 'claim' | 'record', error: unknown): void;
+  /** Claims of a callback over its maxRequestsPerSecond went back to the queue. */
+  rateLimited(callbackId: string, count: number): void;
 }
 
 export interface AttemptFinished {
@@ -65,6 +68,7 @@ export const NO_OP_OBSERVER: DispatchObserver = {
   takenOver: () => undefined,
   leaseLost: () => undefined,
   failed: () => undefined,
+  rateLimited: () => undefined,
 };
 
 export interface DispatcherSettings {
@@ -103,6 +107,8 @@ export interface DispatcherDeps {
   claimOptions?: () => ClaimOptions;
   /** The circuit breaker: paused and disabled callbacks' deliveries wait; a paused one is probed. */
   health?: CallbackHealthMonitor;
+  /** Holds maxRequestsPerSecond (the limits are the health monitor's); closed by stop(). */
+  rateLimiter?: SendRateLimiter;
 }
 
 /** Identifies this process as a lease holder (the column is 64 characters). */
@@ -164,6 +170,8 @@ export class Dispatcher {
   private readonly recorder: GroupCommit<AttemptToRecord, RecordedAttempt | null>;
   /** Deliveries claimed as the probe of a paused callback. */
   private readonly probes = new Set<string>();
+  /** Callbacks whose send limit is spent, until the epoch ms their next window opens. */
+  private readonly spentUntil = new Map<string, number>();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.recorder = new GroupCommit(
@@ -248,6 +256,7 @@ export class Dispatcher {
       }
     }
     await this.deps.health?.stop();
+    await this.deps.rateLimiter?.close();
     await this.deps.sender.close();
     this.state = 'stopped';
     this.log.info('dispatcher stopped');
@@ -288,8 +297,13 @@ export class Dispatcher {
   /** What every claim leaves alone: the caller's choice and the held (paused, disabled) callbacks. */
   private claimOptions(): ClaimOptions {
     const base = this.deps.claimOptions?.() ?? {};
-    const held = this.deps.health?.heldIds();
-    if (!held || held.size === 0) return base;
+    const held = this.deps.health?.heldIds() ?? new Set<string>();
+    const now = this.deps.clock.now().getTime();
+    for (const [id, until] of this.spentUntil) {
+      if (until > now) held.add(id);
+      else this.spentUntil.delete(id);
+    }
+    if (held.size === 0) return base;
     for (const id of base.skipCallbackIds ?? []) held.add(id);
     return { ...base, skipCallbackIds: held };
   }
@@ -361,12 +375,54 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * maxRequestsPerSecond: of the claims of a limited callback, as many as this second's window
+   * grants are kept; the rest go back to the queue unsent and uncounted, and the callback is
+   * left out of claims until its next window opens.
+   */
+  private async withinRateLimits(claims: ClaimedDelivery[]): Promise<ClaimedDelivery[]> {
+    const limiter = this.deps.rateLimiter;
+    const limits = this.deps.health?.limits();
+    if (!limiter || !limits || limits.size === 0) return claims;
+    const byCallback = new Map<string, ClaimedDelivery[]>();
+    for (const claim of claims) {
+      if (!limits.has(claim.delivery.callbackId)) continue;
+      const list = byCallback.get(claim.delivery.callbackId);
+      if (list) list.push(claim);
+      else byCallback.set(claim.delivery.callbackId, [claim]);
+    }
+    if (byCallback.size === 0) return claims;
+    const refused = new Set<ClaimedDelivery>();
+    for (const [callbackId, group] of byCallback) {
+      let granted = 0;
+      let nextWindowAt = this.deps.clock.now().getTime() + 1000;
+      try {
+        const grant = await limiter.acquire(callbackId, group.length, limits.get(callbackId) as number);
+        granted = grant.granted;
+        nextWindowAt = grant.nextWindowAt;
+      } catch (error) {
+        // Without the shared count the limit cannot be known to hold: send nothing this second.
+        this.log.warn({ err: error, callbackId }, 'could not take send permits; holding the callback for a second');
+      }
+      if (granted >= group.length) continue;
+      for (const claim of group.slice(granted)) refused.add(claim);
+      this.spentUntil.set(callbackId, nextWindowAt);
+      this.nextDueAt = earliest(this.nextDueAt, new Date(nextWindowAt));
+      this.notify('rateLimited', callbackId, group.length - granted);
+    }
+    if (refused.size === 0) return claims;
+    await this.release([...refused]);
+    this.scheduleScan();
+    return claims.filter((c) => !refused.has(c));
+  }
+
   /** Starts the claimed attempts; when stopping, releases them instead and returns false. */
   private async launch(claims: ClaimedDelivery[], via: 'queued' | 'scan'): Promise<boolean> {
     if (this.state !== 'running') {
       await this.release(claims);
       return false;
     }
+    claims = await this.withinRateLimits(claims);
     if (claims.length > 0) this.notify('claimed', claims.length, via);
     this.ready.push(...claims);
     this.startReady();

@@ -186,6 +186,7 @@ export class ServiceMetrics {
       refused: () => this.destinationsRefused.inc(),
       takenOver: (deliveries) => this.leasesTakenOver.inc(deliveries.length),
       failed: (stage) => this.dispatchErrors.inc({ stage }),
+      rateLimited: (_callbackId, count) => this.rateLimited.inc(count),
     };
   }
 

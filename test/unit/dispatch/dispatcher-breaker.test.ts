@@ -10,6 +10,7 @@ import { Dispatcher } from '../../../src/dispatch/dispatcher';
 import { MemoryCallbackHealthStore } from '../../../src/callbacks/callback-health';
 import { CallbackHealthMonitor } from '../../../src/dispatch/callback-health-monitor';
 import { CallbackState, FAILURES_TO_PAUSE, healthyState } from '../../../src/dispatch/circuit-breaker';
+import { InMemorySendRateLimiter } from '../../../src/dispatch/send-rate-limiter';
 import type { OutgoingPostback, PostbackSender, SendResult } from '../../../src/dispatch/sender';
 
 const RETRY = { backoffBaseMs: 5_000, backoffMaxMs: 60_000 };
@@ -87,6 +88,7 @@ describe('the dispatcher with a circuit breaker', () => {
   let sender: FakeSender;
   let dispatcher: Dispatcher | null;
   let changes: string[];
+  let rateLimited = 0;
 
   beforeEach(() => {
     jest.useFakeTimers({ now: START, doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
@@ -104,14 +106,14 @@ describe('the dispatcher with a circuit breaker', () => {
     jest.useRealTimers();
   });
 
-  const start = (concurrency: number) => {
+  const start = (concurrency: number, limited = false) => {
     const clock = { now: () => new Date() };
     const logger = pino({ level: 'silent' });
     const monitor = new CallbackHealthMonitor({
       store: health, clock, logger, settings: { pauseMs: PAUSE_MS, maxPauseMs: 4 * PAUSE_MS },
       onChange: (c) => changes.push(`${c.before.state}->${c.after.health.state}`), refreshMs: 60_000,
     });
-    dispatcher = new Dispatcher({ store, hub: new DeliveryHub(), sender, clock, logger, health: monitor, settings: { concurrency, retry: { ...RETRY, backoffBaseMs: 1, backoffMaxMs: 1 }, shutdownGraceMs: 1_000 }, workerId: 'worker-test', random: () => 0.5 });
+    dispatcher = new Dispatcher({ store, hub: new DeliveryHub(), sender, clock, logger, health: monitor, rateLimiter: limited ? new InMemorySendRateLimiter(clock) : undefined, observer: { rateLimited: (_id, n) => (rateLimited += n) }, settings: { concurrency, retry: { ...RETRY, backoffBaseMs: 1, backoffMaxMs: 1 }, shutdownGraceMs: 1_000 }, workerId: 'worker-test', random: () => 0.5 });
     dispatcher.start();
     return dispatcher;
   };
@@ -205,5 +207,31 @@ describe('the dispatcher with a circuit breaker', () => {
     await jest.advanceTimersByTimeAsync(60_000);
     await settle();
     expect(sender.requests).toHaveLength(2);
+  });
+
+  it('maxRequestsPerSecond: at most that many sends start in any second; the rest wait, unsent and uncounted, and all go out', async () => {
+    const LIMIT = 5;
+    health.put({ callbackId: CALLBACK, health: healthyState(START), maxRequestsPerSecond: LIMIT });
+    const rows = pending(23);
+    await store.queue(rows);
+    start(16, true);
+    const perSecond = new Map<number, number>();
+    let seen = 0;
+    for (let tick = 0; tick < 80 && store.all().some((d) => d.status !== DeliveryStatus.DELIVERED); tick++) {
+      await settle();
+      const fresh = sender.requests.length;
+      const second = Math.floor(Date.now() / 1000);
+      perSecond.set(second, (perSecond.get(second) ?? 0) + fresh);
+      seen += fresh;
+      sender.answerNext(fresh, 200);
+      await settle();
+      await jest.advanceTimersByTimeAsync(250);
+    }
+    expect(store.all().every((d) => d.status === DeliveryStatus.DELIVERED)).toBe(true);
+    expect(seen).toBe(23);
+    expect(Math.max(...perSecond.values())).toBe(LIMIT);
+    expect([...perSecond.values()].filter((n) => n > 0).length).toBeGreaterThanOrEqual(Math.ceil(23 / LIMIT));
+    expect(rateLimited).toBeGreaterThan(0);
+    expect(store.all().every((d) => d.attempts === 1)).toBe(true);
   });
 });
