@@ -74,6 +74,8 @@ export class DeliveryOperations1796200000000 implements MigrationInterface {
     await createIndexOnce(queryRunner, 'delivery_stats_hour', new TableIndex({ name: 'IDX_stats_hour_network', columnNames: ['networkId', 'hour'] }));
     await createIndexOnce(queryRunner, 'delivery_stats_error', new TableIndex({ name: 'IDX_stats_error_app', columnNames: ['appId', 'hour'] }));
     await createIndexOnce(queryRunner, 'delivery_stats_error', new TableIndex({ name: 'IDX_stats_error_network', columnNames: ['networkId', 'hour'] }));
+    await createIndexOnce(queryRunner, 'delivery_stats_hour', new TableIndex({ name: 'IDX_stats_hour_callback', columnNames: ['callbackId', 'hour'] }));
+    await createIndexOnce(queryRunner, 'delivery_stats_error', new TableIndex({ name: 'IDX_stats_error_callback', columnNames: ['callbackId', 'hour'] }));
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
