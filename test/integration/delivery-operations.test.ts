@@ -349,4 +349,25 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
     expect(JSON.stringify(bad)).toContain('filter.statuses');
     expect(JSON.stringify(await t.admin.error(RedeliverManyDocument, { filter: { ...filter, to: filter.from } }))).toContain('filter.to');
   }, 180_000);
+
+  it('autoDisableAfterHours: failures only for that long disable the callback (enabled false, a reason); its events queue nothing until resumed', async () => {
+    const app = await fx.app();
+    // No delivery is sent here before the disable (a success would end the failures-only stretch).
+    const callback = await fx.callback({ appId: app.id, urlTemplate: receiver.url('/dead'), autoDisableAfterHours: 1 });
+    const services = t.service.services;
+    const settings = { pauseMs: PAUSE_MS, maxPauseMs: 4 * PAUSE_MS };
+    const t0 = Date.now();
+    await services.callbackHealth.record(callback.id, ['failure'], new Date(t0), settings);
+    const change = await services.callbackHealth.record(callback.id, ['failure'], new Date(t0 + 3_600_000), settings);
+    expect(change?.after.health.state).toBe('DISABLED');
+    expect(change?.stateChanged).toBe(true);
+    services.announceHealthChange(change!);
+    const read = await health(callback.id);
+    expect(read.enabled).toBe(false);
+    expect(read.health.state).toBe('DISABLED');
+    expect(read.health.disabledReason).toMatch(/failures only for 1 h/);
+    expect(await record(app.id)).toHaveLength(0);
+    await t.admin.ok(ResumeCallbackDocument, { callbackId: callback.id });
+    expect(await record(app.id)).toHaveLength(1);
+  });
 });
