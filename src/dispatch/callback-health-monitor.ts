@@ -35,6 +35,8 @@ export class CallbackHealthMonitor {
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   private listeners: Array<() => void> = [];
+  /** The first read is done (well or not): until then nothing is claimed. */
+  ready = false;
 
   constructor(private readonly deps: HealthMonitorDeps) {}
 
@@ -73,6 +75,7 @@ export class CallbackHealthMonitor {
       .catch((error) => this.deps.logger.warn({ err: error }, 'could not read callback health; keeping what is known'))
       .finally(() => {
         this.refreshing = null;
+        this.ready = true;
       });
     return this.refreshing;
   }

@@ -172,6 +172,12 @@ export class Dispatcher {
   private readonly probes = new Set<string>();
   /** Callbacks whose send limit is spent, until the epoch ms their next window opens. */
   private readonly spentUntil = new Map<string, number>();
+  /**
+   * Claims started under a send permit, by delivery id: the epoch ms the permit's second ends.
+   * A claim that has not started by then goes back to the queue (its permit counted in a
+   * second that is over; starting it later would put it in the next second's count unasked).
+   */
+  private readonly permitEnds = new Map<string, number>();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.recorder = new GroupCommit(
@@ -334,6 +340,8 @@ export class Dispatcher {
 
   private async claimWhatFits(): Promise<void> {
     const { concurrency } = this.deps.settings;
+    // Not before the paused, disabled and limited callbacks are known.
+    if (this.deps.health && !this.deps.health.ready) return;
     if (this.deps.health && this.scanDue) await this.startProbes();
     while (this.state === 'running') {
       if (this.inFlight.size - this.sending >= concurrency) return;
@@ -404,6 +412,7 @@ export class Dispatcher {
         // Without the shared count the limit cannot be known to hold: send nothing this second.
         this.log.warn({ err: error, callbackId }, 'could not take send permits; holding the callback for a second');
       }
+      for (const claim of group.slice(0, granted)) this.permitEnds.set(claim.delivery.id, nextWindowAt);
       if (granted >= group.length) continue;
       for (const claim of group.slice(granted)) refused.add(claim);
       this.spentUntil.set(callbackId, nextWindowAt);
@@ -441,6 +450,14 @@ export class Dispatcher {
         held.push(claim);
         continue;
       }
+      const permitEnd = this.permitEnds.get(id);
+      if (permitEnd !== undefined) {
+        this.permitEnds.delete(id);
+        if (this.deps.clock.now().getTime() >= permitEnd) {
+          held.push(claim);
+          continue;
+        }
+      }
       this.sending++;
       let answered = false;
       const slotFree = () => {
@@ -462,6 +479,7 @@ export class Dispatcher {
 
   private async release(claims: ClaimedDelivery[]): Promise<void> {
     if (claims.length === 0) return;
+    for (const claim of claims) this.permitEnds.delete(claim.delivery.id);
     try {
       const released = await this.deps.store.release(claims);
       this.announce(released);
