@@ -70,6 +70,33 @@ export class DeliveryOperations1796200000000 implements MigrationInterface {
         ],
       }),
     );
+    // The same figures per UTC day (`hour` holds the day's start), for long DAY series.
+    await createTableOnce(
+      queryRunner,
+      new Table({
+        name: 'delivery_stats_day',
+        columns: [hour, { ...id('callbackId'), isPrimary: true }, id('appId'), id('networkId', true), ...['queued', 'delivered', 'failed', 'attempts', ...LATENCY_COLUMNS].map(count)],
+      }),
+    );
+    await createTableOnce(
+      queryRunner,
+      new Table({
+        name: 'delivery_stats_day_error',
+        columns: [
+          hour,
+          { ...id('callbackId'), isPrimary: true },
+          { ...withCharset(queryRunner, { name: 'error', type: 'varchar', length: '120', isNullable: false }), isPrimary: true },
+          id('appId'),
+          id('networkId', true),
+          count('count'),
+        ],
+      }),
+    );
+    for (const table of ['delivery_stats_day', 'delivery_stats_day_error']) {
+      for (const column of ['appId', 'networkId', 'callbackId']) {
+        await createIndexOnce(queryRunner, table, new TableIndex({ name: `IDX_${table.replace('delivery_', '')}_${column}`, columnNames: [column, 'hour'] }));
+      }
+    }
     await createIndexOnce(queryRunner, 'delivery_stats_hour', new TableIndex({ name: 'IDX_stats_hour_app', columnNames: ['appId', 'hour'] }));
     await createIndexOnce(queryRunner, 'delivery_stats_hour', new TableIndex({ name: 'IDX_stats_hour_network', columnNames: ['networkId', 'hour'] }));
     await createIndexOnce(queryRunner, 'delivery_stats_error', new TableIndex({ name: 'IDX_stats_error_app', columnNames: ['appId', 'hour'] }));
@@ -79,6 +106,8 @@ export class DeliveryOperations1796200000000 implements MigrationInterface {
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropTable('delivery_stats_day_error', true);
+    await queryRunner.dropTable('delivery_stats_day', true);
     await queryRunner.dropTable('delivery_stats_error', true);
     await queryRunner.dropTable('delivery_stats_hour', true);
     for (const column of this.columns().reverse()) {

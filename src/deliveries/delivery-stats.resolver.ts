@@ -74,7 +74,7 @@ export class DeliveryStatsResolver {
       throw BadUserInputError.field('from', `a ${chosen} series covers at most ${MAX_STATS_WINDOW_MS[chosen] / (24 * HOUR_MS)} days`);
     }
     const scoped = await authorizeDeliveryFilter(principal, { appId: filter?.appId ?? null, networkId: filter?.networkId ?? null, callbackId: filter?.callbackId ?? null }, ctx.services.deliveries);
-    const { rows, errors } = await ctx.services.deliveryStats.read(scoped, window, TOP_ERRORS);
+    const { rows, errors } = await ctx.services.deliveryStats.read(scoped, window, TOP_ERRORS, chosen === StatsBucket.DAY);
     return summarizeStats({ rows, errors, window, bucket: chosen });
   }
 }

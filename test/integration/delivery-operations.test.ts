@@ -207,6 +207,14 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
     expect(totals).toEqual(expected);
     expect(series.reduce((a, p) => a + p.queued, 0)).toBe(50);
     expect(series.reduce((a, p) => a + p.attempts, 0)).toBe(expected.attempts);
+    // By day over whole UTC days (read from the daily rollup) and over a window that starts mid-day (hours, then days): the same figures.
+    const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    for (const [dayFrom, dayTo] of [[today - 86_400_000, today + 2 * 86_400_000], [today - 86_400_000 + 5 * 3_600_000, today + 86_400_000 + 3_600_000]] as const) {
+      const byDay = (await t.admin.ok(DeliveryStatsDocument, { filter: { appId: app.id }, from: new Date(dayFrom).toISOString(), to: new Date(dayTo).toISOString(), bucket: 'DAY' as never })).deliveryStats;
+      const { series: daySeries, ...dayTotals } = byDay;
+      expect(dayTotals).toEqual(expected);
+      expect(daySeries.find((p) => Date.parse(p.start) === today)?.queued).toBe(50);
+    }
 
     // A PARTNER key: its network's figures only; naming another network is FORBIDDEN.
     const partner = t.admin.as(await fx.partnerKey(network.id));
