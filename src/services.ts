@@ -15,6 +15,8 @@ import { createDeliveryStore } from './deliveries/create-delivery-store';
 import { DeliveryHub } from './deliveries/delivery-hub';
 import type { DeliveryStore } from './deliveries/delivery-store';
 import { DeliveryService } from './deliveries/delivery.service';
+import { DeliveryStatsRollup } from './deliveries/delivery-stats-rollup';
+import { CallbackTestSender } from './callbacks/callback-test-send';
 import { toDeliverySnapshot } from './deliveries/delivery-snapshot';
 import { retrySettings } from './deliveries/retry-schedule';
 import { Dispatcher } from './dispatch/dispatcher';
@@ -23,8 +25,12 @@ import { EventService } from './events/event.service';
 import { RoutingCache } from './events/routing-cache';
 import { ExchangeRateService } from './revenue/exchange-rate.service';
 import { PresetService } from './presets/preset.service';
-import type { ClusterPubSub, ConfigChange } from './pubsub/cluster-pubsub';
+import { channelPrefix, type ClusterPubSub, type ConfigChange } from './pubsub/cluster-pubsub';
 import { ServiceMetrics } from './observability/metrics';
+import { type CallbackHealthStore, type HealthChange, SqlCallbackHealthStore } from './callbacks/callback-health';
+import { CallbackHealthMonitor } from './dispatch/callback-health-monitor';
+import { CallbackState } from './dispatch/circuit-breaker';
+import { InMemorySendRateLimiter, RedisSendRateLimiter } from './dispatch/send-rate-limiter';
 
 /** What every process has: the delivery rows' store, their announcements, messages between processes, metrics. */
 export interface CoreServices {
@@ -39,6 +45,10 @@ export interface CoreServices {
   /** Messages to every process of the deployment (through Redis when configured). */
   pubsub: ClusterPubSub;
   metrics: ServiceMetrics;
+  /** The callbacks' health columns (circuit breaker). */
+  callbackHealth: CallbackHealthStore;
+  /** After a committed health change: tells every process (subscriptions, dispatchers, routing caches). */
+  announceHealthChange(change: HealthChange): void;
 }
 
 /** The API process's services, shared by resolvers and the inline dispatcher. */
@@ -56,6 +66,10 @@ export interface Services extends CoreServices {
   exchangeRates: ExchangeRateService;
   /** partnerTemplates and createCallbackFromTemplate. */
   presets: PresetService;
+  /** deliveryStats' reads of the hourly rollup. */
+  deliveryStats: DeliveryStatsRollup;
+  /** testCallback's real sends. */
+  callbackTests: CallbackTestSender;
 }
 
 interface CoreDeps {
@@ -85,7 +99,15 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
   });
   // Workers elsewhere wake at once instead of at their next scan.
   if (pubsub.transport === 'redis') deliveryHub.onQueued((deliveries) => pubsub.publish('deliveries-queued', { count: deliveries.length }));
-  return { config: deps.config, dataSource: deps.dataSource, logger, clock, deliveryStore, deliveryHub, pubsub, metrics };
+  const callbackHealth = new SqlCallbackHealthStore(deps.dataSource);
+  const announceHealthChange = (change: HealthChange) => {
+    const { callbackId, appId, networkId, health } = change.after;
+    metrics.callbackHealthChanges.inc({ state: health.state });
+    pubsub.publish('callback-health-changed', { callbackId, appId, networkId, state: health.state });
+    // A DISABLED callback queues nothing: every routing cache drops it; resumed, it is back.
+    if (health.state === CallbackState.DISABLED || change.before.state === CallbackState.DISABLED) pubsub.publish('config-changed', { kind: 'app', appId });
+  };
+  return { config: deps.config, dataSource: deps.dataSource, logger, clock, deliveryStore, deliveryHub, pubsub, metrics, callbackHealth, announceHealthChange };
 }
 
 /** The API process's services. */
@@ -109,6 +131,13 @@ export function createServices(deps: CoreDeps & { adminSecret: string }): Servic
   pubsub.on('api-key-revoked', ({ keyId }) => apiKeys.forget(keyId));
   const macros = new MacroService(dataSource, (appId) => configChanged(appId ? { kind: 'app', appId } : { kind: 'global-macros' }));
   const callbacks = new CallbackService(dataSource, macros, (appId) => configChanged({ kind: 'app', appId }));
+  const events = new EventService(dataSource, clock, routing, deliveryStore, deliveryHub, deps.logger, {
+    recorded: (fresh, duplicates) => {
+      if (fresh > 0) metrics.eventsRecorded.inc({ duplicate: 'false' }, fresh);
+      if (duplicates > 0) metrics.eventsRecorded.inc({ duplicate: 'true' }, duplicates);
+    },
+    writesSplit: () => metrics.eventWritesSplit.inc(),
+  }, exchangeRates);
   return {
     ...core,
     apiKeys,
@@ -117,16 +146,12 @@ export function createServices(deps: CoreDeps & { adminSecret: string }): Servic
     macros,
     callbacks,
     routing,
-    events: new EventService(dataSource, clock, routing, deliveryStore, deliveryHub, deps.logger, {
-      recorded: (fresh, duplicates) => {
-        if (fresh > 0) metrics.eventsRecorded.inc({ duplicate: 'false' }, fresh);
-        if (duplicates > 0) metrics.eventsRecorded.inc({ duplicate: 'true' }, duplicates);
-      },
-      writesSplit: () => metrics.eventWritesSplit.inc(),
-    }, exchangeRates),
+    events,
     deliveries: new DeliveryService(deliveryStore, dataSource, deliveryHub, deps.logger),
     exchangeRates,
     presets: new PresetService(dataSource, macros, callbacks),
+    deliveryStats: new DeliveryStatsRollup(dataSource),
+    callbackTests: new CallbackTestSender(deps.config, clock, callbacks, events, (result) => metrics.testSends.inc({ result: result.errorKind ?? String(result.statusCode) })),
   };
 }
 
@@ -143,7 +168,25 @@ export function createDispatcher(core: CoreServices, options: { wakeOnRemoteQueu
     maxSockets: config.dispatchConcurrency,
     now: () => core.clock.now(),
   });
+  const health = new CallbackHealthMonitor({
+    store: core.callbackHealth,
+    clock: core.clock,
+    logger: core.logger,
+    settings: { pauseMs: config.dispatchBreakerPauseMs, maxPauseMs: config.dispatchBreakerMaxPauseMs },
+    onChange: (change) => core.announceHealthChange(change),
+  });
+  core.pubsub.on('callback-health-changed', () => health.changedElsewhere());
+  // A changed maxRequestsPerSecond reaches the dispatcher at once.
+  core.pubsub.on('config-changed', (change) => {
+    if (change.kind === 'app') health.changedElsewhere();
+  });
+  // Through Redis every process shares one count per callback and second; alone, this process's count is exact.
+  const rateLimiter = config.redisUrl
+    ? new RedisSendRateLimiter(config.redisUrl, channelPrefix(config.database), core.clock)
+    : new InMemorySendRateLimiter(core.clock);
   const dispatcher = new Dispatcher({
+    health,
+    rateLimiter,
     store: core.deliveryStore,
     hub: core.deliveryHub,
     sender,

@@ -130,3 +130,17 @@ export function assertCanReadDeliveryCallback(principal: Principal, callback: { 
 export function assertAdminField(principal: Principal | null, field: string): void {
   if (principal?.role !== ApiKeyRole.ADMIN) throw new ForbiddenError(`${field} is readable by ADMIN keys only`);
 }
+
+/**
+ * callbackHealthChanged: ADMIN any callback; PARTNER the callbacks of its network (naming
+ * another network is FORBIDDEN); SDK keys send events and do not watch partner endpoints.
+ */
+export function scopeCallbackHealthFilter<T extends DeliveryScopeFilter>(principal: Principal, filter: T): T {
+  if (principal.role === ApiKeyRole.SDK) throw new ForbiddenError('callbackHealthChanged is for ADMIN and PARTNER keys');
+  return scopeDeliveryFilter(principal, filter);
+}
+
+/** Callback.health of a callback reached through a subscription: PARTNER only its network's. */
+export function canWatchCallback(principal: Principal, callback: ScopedDelivery): boolean {
+  return principal.role !== ApiKeyRole.SDK && canReadDelivery(principal, callback);
+}

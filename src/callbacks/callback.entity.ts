@@ -2,6 +2,7 @@ import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, DeleteDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { HttpMethod, Platform, ValueSharing } from '../common/enums';
 import { ID_COLUMN, TIME_COLUMN, jsonTransformer } from '../db/columns';
+import { CallbackState } from '../dispatch/circuit-breaker';
 
 @ObjectType('HttpHeader')
 export class HttpHeader {
@@ -61,6 +62,18 @@ function jsonOr<T>(empty: () => T) {
     to: (value: T | null | undefined) => (value === null || value === undefined ? null : JSON.stringify(value)),
     from: (value: string | null | undefined): T => (value === null || value === undefined ? empty() : (JSON.parse(value) as T)),
   };
+}
+
+
+@ObjectType('CallbackHealth')
+export class CallbackHealthView {
+  @Field(() => CallbackState) state: CallbackState;
+  @Field(() => Int) consecutiveFailures: number;
+  @Field(() => Date, { nullable: true }) lastSuccessAt: Date | null;
+  @Field(() => Date, { nullable: true }) lastFailureAt: Date | null;
+  @Field(() => Date, { nullable: true }) pausedUntil: Date | null;
+  @Field(() => String, { nullable: true }) disabledReason: string | null;
+  @Field(() => Date) changedAt: Date;
 }
 
 /** A postback configuration. `app` and `network` are resolved by CallbackResolver through loaders. */
@@ -134,6 +147,59 @@ export class Callback {
   @Field(() => Int, { description: 'the first attempt waits this long after the event is recorded (0..86400)' })
   @Column({ type: 'int', default: 0 })
   delaySeconds: number;
+
+  // Health (the circuit breaker, dispatch/circuit-breaker.ts): read through Callback.health;
+  // written only by callback-health.ts.
+  @Column({ type: 'varchar', length: 16, default: 'HEALTHY' })
+  healthState: CallbackState;
+
+  @Column({ type: 'int', default: 0 })
+  consecutiveFailures: number;
+
+  @Column({ type: 'int', default: 0 })
+  consecutiveRefusals: number;
+
+  @Column({ ...TIME_COLUMN, nullable: true })
+  failingSince: Date | null;
+
+  @Column({ ...TIME_COLUMN, nullable: true })
+  lastSuccessAt: Date | null;
+
+  @Column({ ...TIME_COLUMN, nullable: true })
+  lastFailureAt: Date | null;
+
+  @Column({ ...TIME_COLUMN, nullable: true })
+  pausedUntil: Date | null;
+
+  @Column({ type: 'int', nullable: true })
+  pauseMs: number | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  disabledReason: string | null;
+
+  /** When the state last changed; null: never since it was created. */
+  @Column({ ...TIME_COLUMN, nullable: true })
+  healthChangedAt: Date | null;
+
+  /** A PAUSED callback's probe is held by one process until this time (an atomic UPDATE takes it). */
+  @Column({ ...TIME_COLUMN, nullable: true })
+  probeLeaseUntil: Date | null;
+
+  @Field(() => Int, { nullable: true, description: 'most requests per second sent to this callback, across all processes; null: no limit' })
+  @Column({ type: 'int', nullable: true })
+  maxRequestsPerSecond: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'disable after this many hours with failures only; null: never' })
+  @Column({ type: 'int', nullable: true })
+  autoDisableAfterHours: number | null;
+
+  /** The rotated-out secret, still signing until previousSecretExpiresAt. */
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  previousSigningSecret: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'while a rotated-out secret is still honoured, postbacks carry both signatures' })
+  @Column({ ...TIME_COLUMN, nullable: true })
+  previousSecretExpiresAt: Date | null;
 
   /** Exposed through CallbackResolver.signingSecret, which checks for ADMIN. */
   @Column({ type: 'varchar', length: 100, nullable: true })

@@ -54,6 +54,8 @@ export class CreateCallbackInput {
   @Field(() => CallbackConditionsInput, { nullable: true }) conditions?: CallbackConditionsInput | null;
   @Field(() => Int, { nullable: true, description: '1 to 365 days after the touchpoint; null: no window' }) postbackWindowDays?: number | null;
   @Field(() => Int, { nullable: true, description: '0 to 86400, default 0' }) delaySeconds?: number | null;
+  @Field(() => Int, { nullable: true, description: 'most requests per second to this callback across all processes (1..10000); null: no limit' }) maxRequestsPerSecond?: number | null;
+  @Field(() => Int, { nullable: true, description: 'disable after this many hours (1..720) with failures only; null: never' }) autoDisableAfterHours?: number | null;
 }
 
 @InputType()
@@ -74,6 +76,8 @@ export class UpdateCallbackInput {
   @Field(() => CallbackConditionsInput, { nullable: true, description: 'replaces every condition' }) conditions?: CallbackConditionsInput | null;
   @Field(() => Int, { nullable: true, description: '1 to 365 days after the touchpoint; null removes the window' }) postbackWindowDays?: number | null;
   @Field(() => Int, { nullable: true, description: '0 to 86400' }) delaySeconds?: number | null;
+  @Field(() => Int, { nullable: true, description: 'most requests per second to this callback across all processes (1..10000); null: no limit' }) maxRequestsPerSecond?: number | null;
+  @Field(() => Int, { nullable: true, description: 'disable after this many hours (1..720) with failures only; null: never' }) autoDisableAfterHours?: number | null;
 }
 
 @Resolver(() => Callback)

@@ -12,6 +12,8 @@ import { generateSigningSecret } from '../dispatch/signing';
 import { Callback, HttpHeader, noConditions } from './callback.entity';
 import { type CallbackConditionsInput, type EventMappingInput, normalizeConditions, normalizeEventMappings, PARTNER_RULE_LIMITS } from './partner-rules';
 import { serialized } from '../db/transactions';
+import { type CallbackHealth, CallbackState, disableHealth, resumeHealth } from '../dispatch/circuit-breaker';
+import { healthOf } from './callback-health';
 
 export const CALLBACK_LIMITS = {
   maxAttempts: { min: 1, max: 20, default: 10 },
@@ -20,6 +22,10 @@ export const CALLBACK_LIMITS = {
   bodyTemplateLength: 65_536,
   eventNames: 100,
   eventNameLength: 128,
+  /** maxRequestsPerSecond: null is no limit. */
+  maxRequestsPerSecond: { min: 1, max: 10_000 },
+  /** autoDisableAfterHours: up to 30 days of failures only; null is never. */
+  autoDisableAfterHours: { min: 1, max: 720 },
   /** Every event of an app fans out to each of its callbacks: a batch of 500 events may queue 500 × this many deliveries at once. */
   perApp: 100,
 } as const;
@@ -42,7 +48,36 @@ export interface CallbackCommand {
   conditions?: CallbackConditionsInput | null;
   postbackWindowDays?: number | null;
   delaySeconds?: number | null;
+  maxRequestsPerSecond?: number | null;
+  autoDisableAfterHours?: number | null;
 }
+
+/** What a new callback's health and operations columns start as. */
+function freshOperations(now: Date) {
+  return {
+    healthState: CallbackState.HEALTHY,
+    consecutiveFailures: 0,
+    consecutiveRefusals: 0,
+    failingSince: null,
+    lastSuccessAt: null,
+    lastFailureAt: null,
+    pausedUntil: null,
+    pauseMs: null,
+    disabledReason: null,
+    healthChangedAt: now,
+    probeLeaseUntil: null,
+    previousSigningSecret: null,
+    previousSecretExpiresAt: null,
+  };
+}
+
+const HEALTH_COLUMNS = [
+  'healthState', 'consecutiveFailures', 'consecutiveRefusals', 'failingSince', 'lastSuccessAt', 'lastFailureAt',
+  'pausedUntil', 'pauseMs', 'disabledReason', 'healthChangedAt', 'probeLeaseUntil',
+] as const;
+
+/** An admin's `enabled: false` is the DISABLED state with this reason. */
+export const DISABLED_BY_ADMIN = 'disabled by an admin';
 
 export class CallbackService {
   constructor(
@@ -53,6 +88,10 @@ export class CallbackService {
 
   findById(id: string): Promise<Callback | null> {
     return this.dataSource.getRepository(Callback).findOneBy({ id });
+  }
+
+  findByIdWithDeleted(id: string): Promise<Callback | null> {
+    return this.dataSource.getRepository(Callback).findOne({ where: { id }, withDeleted: true });
   }
 
   async getById(id: string): Promise<Callback> {
@@ -93,7 +132,11 @@ export class CallbackService {
       conditions: { ...noConditions(), ...(input.conditions ?? {}) } as Callback['conditions'],
       postbackWindowDays: input.postbackWindowDays ?? null,
       delaySeconds: input.delaySeconds ?? 0,
+      maxRequestsPerSecond: input.maxRequestsPerSecond ?? null,
+      autoDisableAfterHours: input.autoDisableAfterHours ?? null,
+      ...freshOperations(new Date()),
     };
+    if (draft.enabled === false) Object.assign(draft, { healthState: CallbackState.DISABLED, disabledReason: DISABLED_BY_ADMIN });
     const callback = await this.validate(draft);
     await serialized(this.dataSource, () => this.dataSource.getRepository(Callback).insert(callback));
     this.onChange(callback.appId);
@@ -102,7 +145,10 @@ export class CallbackService {
 
   async update(id: string, input: CallbackCommand): Promise<Callback> {
     const callback = await this.validateUpdate(id, input);
+    const current = await this.getById(id);
     const { createdAt: _c, updatedAt: _u, deletedAt: _d, ...changes } = callback as Callback;
+    // The dispatcher writes health as attempts come in: an edit writes it only when it switches `enabled`.
+    if (callback.healthState === current.healthState) for (const key of HEALTH_COLUMNS) delete (changes as Partial<Callback>)[key];
     await serialized(this.dataSource, () => this.dataSource.getRepository(Callback).update({ id }, changes));
     this.onChange(callback.appId);
     return this.getById(id);
@@ -135,11 +181,41 @@ export class CallbackService {
     // Explicit null clears the window; conditions and mappings are replaced whole when given.
     if (input.postbackWindowDays !== undefined) next.postbackWindowDays = input.postbackWindowDays;
     if (input.delaySeconds != null) next.delaySeconds = input.delaySeconds;
+    // Explicit null removes the limit / the auto-disable.
+    if (input.maxRequestsPerSecond !== undefined) next.maxRequestsPerSecond = input.maxRequestsPerSecond;
+    if (input.autoDisableAfterHours !== undefined) next.autoDisableAfterHours = input.autoDisableAfterHours;
+    // `enabled` is the DISABLED state's switch: off disables, on resumes (as resumeCallback).
+    if (input.enabled === false && current.healthState !== CallbackState.DISABLED) {
+      Object.assign(next, { ...disabledColumns(disableHealth(healthOf(current), DISABLED_BY_ADMIN, new Date()).health) });
+    } else if (input.enabled === true && current.healthState === CallbackState.DISABLED) {
+      Object.assign(next, { ...disabledColumns(resumeHealth(healthOf(current), new Date()).health), probeLeaseUntil: null });
+    }
     if (input.eventMappings != null) next.eventMappings = input.eventMappings as Callback['eventMappings'];
     if (input.conditions != null) next.conditions = { ...noConditions(), ...input.conditions } as Callback['conditions'];
     if (input.signing === true && !current.signingSecret) next.signingSecret = generateSigningSecret();
-    if (input.signing === false) next.signingSecret = null;
+    if (input.signing === false) Object.assign(next, { signingSecret: null, previousSigningSecret: null, previousSecretExpiresAt: null });
     return this.validate(next);
+  }
+
+  /**
+   * A new signing secret; the old one keeps signing too for `overlapHours` (0..168, default 24),
+   * so receivers can switch at their pace. A second rotation during an overlap drops the oldest.
+   */
+  async rotateSigningSecret(id: string, overlapHours: number | null | undefined, now: Date): Promise<Callback> {
+    const hours = overlapHours ?? 24;
+    const problems = new ProblemList();
+    intInRange(problems, 'overlapHours', hours, 0, 168);
+    problems.throwIfAny();
+    const current = await this.getById(id);
+    if (!current.signingSecret) throw BadUserInputError.field('callbackId', 'signing is off for this callback: turn it on with updateCallback(signing: true)');
+    const changes = {
+      signingSecret: generateSigningSecret(),
+      previousSigningSecret: hours > 0 ? current.signingSecret : null,
+      previousSecretExpiresAt: hours > 0 ? new Date(now.getTime() + hours * 3_600_000) : null,
+    };
+    await serialized(this.dataSource, () => this.dataSource.getRepository(Callback).update({ id }, changes));
+    this.onChange(current.appId);
+    return this.getById(id);
   }
 
   /** Soft delete: deliveries already made keep their callback; it fires no more. */
@@ -177,6 +253,12 @@ export class CallbackService {
     if (draft.postbackWindowDays !== null) {
       intInRange(problems, 'input.postbackWindowDays', draft.postbackWindowDays, PARTNER_RULE_LIMITS.postbackWindowDays.min, PARTNER_RULE_LIMITS.postbackWindowDays.max);
     }
+    if (draft.maxRequestsPerSecond !== null) {
+      intInRange(problems, 'input.maxRequestsPerSecond', draft.maxRequestsPerSecond, CALLBACK_LIMITS.maxRequestsPerSecond.min, CALLBACK_LIMITS.maxRequestsPerSecond.max);
+    }
+    if (draft.autoDisableAfterHours !== null) {
+      intInRange(problems, 'input.autoDisableAfterHours', draft.autoDisableAfterHours, CALLBACK_LIMITS.autoDisableAfterHours.min, CALLBACK_LIMITS.autoDisableAfterHours.max);
+    }
     intInRange(problems, 'input.delaySeconds', draft.delaySeconds, PARTNER_RULE_LIMITS.delaySeconds.min, PARTNER_RULE_LIMITS.delaySeconds.max);
 
     intInRange(problems, 'input.maxAttempts', draft.maxAttempts, CALLBACK_LIMITS.maxAttempts.min, CALLBACK_LIMITS.maxAttempts.max);
@@ -201,6 +283,19 @@ export class CallbackService {
     }
     return draft;
   }
+}
+
+function disabledColumns(health: CallbackHealth): Partial<Callback> {
+  return {
+    healthState: health.state,
+    consecutiveFailures: health.consecutiveFailures,
+    consecutiveRefusals: health.consecutiveRefusals,
+    failingSince: health.failingSince,
+    pausedUntil: health.pausedUntil,
+    pauseMs: health.pauseMs,
+    disabledReason: health.disabledReason,
+    healthChangedAt: health.changedAt,
+  };
 }
 
 /** The template compiler names fields relative to the callback (urlTemplate); the API names them under `input`. */

@@ -18,6 +18,10 @@ export interface Config {
   dispatchBackoffBaseMs: number;
   dispatchBackoffMaxMs: number;
   dispatchLeaseMs: number;
+  /** DISPATCH_BREAKER_PAUSE_MS: the first pause of an open circuit (doubles per failed probe). */
+  dispatchBreakerPauseMs: number;
+  /** DISPATCH_BREAKER_MAX_PAUSE_MS: the longest pause. */
+  dispatchBreakerMaxPauseMs: number;
   dispatchAllowPrivate: boolean;
   dispatchSender: 'got' | 'undici';
   /**
@@ -161,6 +165,8 @@ export function loadConfig(env: Env): Config {
     dispatchBackoffBaseMs: intSetting(env, 'DISPATCH_BACKOFF_BASE_MS', 5000, 1, 86_400_000),
     dispatchBackoffMaxMs: intSetting(env, 'DISPATCH_BACKOFF_MAX_MS', 21_600_000, 1, 7 * 86_400_000),
     dispatchLeaseMs: intSetting(env, 'DISPATCH_LEASE_MS', 60_000, MIN_DISPATCH_LEASE_MS, 86_400_000),
+    dispatchBreakerPauseMs: intSetting(env, 'DISPATCH_BREAKER_PAUSE_MS', 60_000, 10, 86_400_000),
+    dispatchBreakerMaxPauseMs: intSetting(env, 'DISPATCH_BREAKER_MAX_PAUSE_MS', 3_600_000, 10, 7 * 86_400_000),
     dispatchAllowPrivate: boolSetting(env, 'DISPATCH_ALLOW_PRIVATE', false),
     // undici by default: got costs about five times its CPU per request, and with got the inline
     // dispatcher cannot keep up with half the peak ingest rate on a 2-core machine (BENCHMARKS.md).

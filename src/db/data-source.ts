@@ -19,6 +19,7 @@ import { WiderRenderedColumns1795650000000 } from '../../migrations/179565000000
 import { RetentionIndexes1795700000000 } from '../../migrations/1795700000000-RetentionIndexes';
 import { Attribution1796000000000 } from '../../migrations/1796000000000-Attribution';
 import { ExchangeRates1796100000000 } from '../../migrations/1796100000000-ExchangeRates';
+import { DeliveryOperations1796200000000 } from '../../migrations/1796200000000-DeliveryOperations';
 import { AuditTimesSubscriber } from './audit-times';
 
 export const ENTITIES = [App, Network, Callback, Macro, Event, Delivery, DeliveryAttempt, ApiKey, Touchpoint, ExchangeRate];
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   RetentionIndexes1795700000000,
   Attribution1796000000000,
   ExchangeRates1796100000000,
+  DeliveryOperations1796200000000,
 ];
 
 export const SUBSCRIBERS = [AuditTimesSubscriber];

@@ -25,6 +25,8 @@ export interface ClaimedDelivery {
   claimedFrom: ClaimedFrom;
   /** The callback's signing secret as it is now (also for a soft-deleted callback); null: unsigned. */
   signingSecret: string | null;
+  /** The rotated-out secret while its overlap lasts (rotateSigningSecret): it signs too. */
+  previousSigningSecret?: string | null;
 }
 
 export interface DueClaim {
@@ -53,6 +55,8 @@ export interface ClaimOptions {
    * a spent rate limit): not claimed, not taken over.
    */
   skipCallbackIds?: ReadonlySet<string>;
+  /** Only this callback's deliveries (the probe of a paused callback); skipCallbackIds is then ignored. */
+  onlyCallbackId?: string;
 }
 
 /** Rows of another table written in the same transaction as queued deliveries (the event, for the outbox). */
@@ -70,6 +74,23 @@ export interface DeliveryPageFilter {
   statuses?: readonly DeliveryStatus[] | null;
 }
 
+/** redeliverMany's selection, already checked: a createdAt window [from, to) and equality filters. */
+export interface RedeliverWindow {
+  appId?: string | null;
+  networkId?: string | null;
+  callbackId?: string | null;
+  /** DELIVERED and/or FAILED. */
+  statuses: readonly DeliveryStatus[];
+  from: Date;
+  to: Date;
+}
+
+/** Where the next batch of a window starts (keyset on createdAt, id). */
+export interface WindowCursor {
+  createdAt: Date;
+  id: string;
+}
+
 export interface DeliveryPage {
   deliveries: Delivery[];
   hasNextPage: boolean;
@@ -85,6 +106,10 @@ export type QueueDepth = Record<DeliveryStatus.PENDING | DeliveryStatus.SENDING 
  */
 export interface AttemptRollup {
   statementsFor(recorded: readonly RecordedAttempt[]): ScriptStatement[];
+  /** With the outbox insert of these deliveries. */
+  statementsForQueued?(deliveries: readonly Delivery[]): ScriptStatement[];
+  /** With a redeliver: these deliveries left `from` (DELIVERED or FAILED) for a new round. */
+  statementsForReopened?(reopened: readonly { delivery: Delivery; from: DeliveryStatus }[]): ScriptStatement[];
 }
 
 export interface DeliveryStoreOptions {
@@ -125,6 +150,14 @@ export interface DeliveryStore {
    * redeliverChanges). NOT_FOUND when there is no such delivery, CONFLICT while in progress.
    */
   redeliver(id: string): Promise<Delivery>;
+  /**
+   * redeliverMany, one batch: up to `limit` matching deliveries of the window after `after` (in
+   * createdAt, id order) redelivered as `redeliver` would, in one short transaction. `next`: the
+   * cursor of the following batch; null when the window is done.
+   */
+  redeliverBatch(window: RedeliverWindow, after: WindowCursor | null, limit: number): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }>;
+  /** Deliveries of the window matching its filters (statuses aside) that are PENDING, SENDING or RETRYING. */
+  countInProgress(window: RedeliverWindow): Promise<number>;
   /** The earliest dueAt of any live delivery (a lease end for SENDING ones); null when none is live. */
   nextDueAt(): Promise<Date | null>;
 

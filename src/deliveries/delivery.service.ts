@@ -6,7 +6,7 @@ import type { AccessFacts } from '../auth/scope';
 import { Callback } from '../callbacks/callback.entity';
 import { isUuid } from '../common/ids';
 import type { DeliveryHub } from './delivery-hub';
-import type { DeliveryPage, DeliveryStore } from './delivery-store';
+import type { DeliveryPage, DeliveryStore, RedeliverWindow, WindowCursor } from './delivery-store';
 import type { Delivery } from './delivery.entity';
 
 export const DELIVERY_PAGE = { defaultSize: 20, maxSize: 100 } as const;
@@ -43,6 +43,9 @@ export function pageSize(first: number | null | undefined): number {
   return first;
 }
 
+/** Deliveries redelivered per transaction by redeliverMany. */
+export const REDELIVER_BATCH = 500;
+
 /** Reading deliveries for the API, and redeliver; the rows themselves are the store's. */
 export class DeliveryService implements AccessFacts {
   constructor(
@@ -71,6 +74,33 @@ export class DeliveryService implements AccessFacts {
    * A new round of attempts for a DELIVERED or FAILED delivery (the rules: DeliveryStore.redeliver),
    * announced as queued and as a status change once committed.
    */
+  /**
+   * redeliverMany: the window in batches of REDELIVER_BATCH, each its own short transaction,
+   * announced as queued once committed, yielding to the event loop between batches so the
+   * dispatcher and the API carry on while it runs.
+   */
+  async redeliverMany(window: RedeliverWindow): Promise<{ queued: number; skipped: number }> {
+    const skipped = await this.store.countInProgress(window);
+    let queued = 0;
+    let after: WindowCursor | null = null;
+    do {
+      const batch: { redelivered: Delivery[]; next: WindowCursor | null } = await this.store.redeliverBatch(window, after, REDELIVER_BATCH);
+      queued += batch.redelivered.length;
+      if (batch.redelivered.length > 0) {
+        try {
+          this.hub.statusChanged(batch.redelivered);
+          this.hub.queued(batch.redelivered);
+        } catch (error) {
+          this.logger.error({ err: error }, 'a delivery listener failed after redeliverMany');
+        }
+      }
+      after = batch.next;
+      await new Promise((resolve) => setImmediate(resolve));
+    } while (after !== null);
+    this.logger.info({ queued, skipped, from: window.from, to: window.to }, 'redelivered a window');
+    return { queued, skipped };
+  }
+
   async redeliver(id: string): Promise<Delivery> {
     const delivery = await this.store.redeliver(id);
     try {

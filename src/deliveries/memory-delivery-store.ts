@@ -28,6 +28,8 @@ import type {
   DueClaim,
   QueueDepth,
   RecordedAttempt,
+  RedeliverWindow,
+  WindowCursor,
 } from './delivery-store';
 import { leaseEnd } from './lease';
 
@@ -35,6 +37,7 @@ import { leaseEnd } from './lease';
 export interface MemoryCallback {
   signingSecret: string | null;
   maxAttempts: number;
+  previousSigningSecret?: string | null;
 }
 
 export class MemoryDeliveryStore implements DeliveryStore {
@@ -82,7 +85,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
     if (limit <= 0) return { claimed: [], takenOver: [], filled: false };
     const now = this.clock.now();
     const due = [...this.rows.values()]
-      .filter((d) => d.dueAt !== null && d.dueAt.getTime() <= now.getTime() && !options.skipCallbackIds?.has(d.callbackId))
+      .filter((d) => d.dueAt !== null && d.dueAt.getTime() <= now.getTime() && wanted(d.callbackId, options))
       .sort((a, b) => (a.dueAt as Date).getTime() - (b.dueAt as Date).getTime())
       .slice(0, limit);
     for (const stray of due.filter((d) => !IN_PROGRESS_STATUSES.includes(d.status))) this.rows.set(stray.id, applyChanges(stray, { dueAt: null }));
@@ -108,7 +111,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
         a.status === DeliveryStatus.PENDING &&
         a.dueAt !== null &&
         a.dueAt.getTime() <= now.getTime() &&
-        !options.skipCallbackIds?.has(a.callbackId) &&
+        wanted(a.callbackId, options) &&
         row !== undefined &&
         row.status === DeliveryStatus.PENDING &&
         row.updatedAt.getTime() === a.updatedAt.getTime()
@@ -154,6 +157,27 @@ export class MemoryDeliveryStore implements DeliveryStore {
     const updated = applyChanges(current, redeliverChanges(current, callback.maxAttempts, this.clock.now()));
     this.rows.set(id, updated);
     return copy(updated);
+  }
+
+  async redeliverBatch(window: RedeliverWindow, after: WindowCursor | null, limit: number): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }> {
+    const key = (d: { createdAt: Date; id: string }) => [d.createdAt.getTime(), d.id] as const;
+    const later = (d: Delivery) => !after || key(d)[0] > after.createdAt.getTime() || (key(d)[0] === after.createdAt.getTime() && d.id > after.id);
+    const rows = [...this.rows.values()]
+      .filter((d) => inWindow(d, window) && window.statuses.includes(d.status) && later(d))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1))
+      .slice(0, limit);
+    const now = this.clock.now();
+    const redelivered = rows.map((row) => {
+      const updated = applyChanges(row, redeliverChanges(row, this.callbacks.get(row.callbackId)?.maxAttempts ?? row.maxAttempts, now));
+      this.rows.set(row.id, updated);
+      return copy(updated);
+    });
+    const last = rows[rows.length - 1];
+    return { redelivered, next: last && rows.length >= limit ? { createdAt: last.createdAt, id: last.id } : null };
+  }
+
+  async countInProgress(window: RedeliverWindow): Promise<number> {
+    return [...this.rows.values()].filter((d) => inWindow(d, window) && IN_PROGRESS_STATUSES.includes(d.status)).length;
   }
 
   async nextDueAt(): Promise<Date | null> {
@@ -215,7 +239,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
     return rows.map((row) => {
       const claimed = applyChanges(row, changes);
       this.rows.set(row.id, claimed);
-      return { delivery: copy(claimed), claimedFrom: { status: row.status, dueAt: row.dueAt }, signingSecret: this.callbacks.get(row.callbackId)?.signingSecret ?? null };
+      return { delivery: copy(claimed), claimedFrom: { status: row.status, dueAt: row.dueAt }, signingSecret: this.callbacks.get(row.callbackId)?.signingSecret ?? null, previousSigningSecret: this.callbacks.get(row.callbackId)?.previousSigningSecret ?? null };
     });
   }
 
@@ -251,4 +275,19 @@ function matches(d: Delivery, filter: Pick<DeliveryPageFilter, 'appId' | 'networ
     (filter.callbackId == null || d.callbackId === filter.callbackId) &&
     (filter.eventId == null || d.eventId === filter.eventId)
   );
+}
+
+function inWindow(d: Delivery, w: RedeliverWindow): boolean {
+  return (
+    d.createdAt.getTime() >= w.from.getTime() &&
+    d.createdAt.getTime() < w.to.getTime() &&
+    (w.appId == null || d.appId === w.appId) &&
+    (w.networkId == null || d.networkId === w.networkId) &&
+    (w.callbackId == null || d.callbackId === w.callbackId)
+  );
+}
+
+function wanted(callbackId: string, options: ClaimOptions): boolean {
+  if (options.onlyCallbackId !== undefined) return callbackId === options.onlyCallbackId;
+  return !options.skipCallbackIds?.has(callbackId);
 }

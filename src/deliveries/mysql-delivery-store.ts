@@ -13,7 +13,7 @@ import { Delivery } from './delivery.entity';
 import { applyChanges, claimChanges, WAITING_STATUSES } from './delivery-state';
 import type { ClaimOptions, DueClaim } from './delivery-store';
 import { leaseEnd } from './lease';
-import { DUE_INDEX, TypeOrmDeliveryStore } from './typeorm-delivery-store';
+import { DUE_INDEX, keysOf, secretsById, TypeOrmDeliveryStore } from './typeorm-delivery-store';
 
 /** Opens the claim transaction; the scan's SELECT follows in the same packet. */
 const OPEN_CLAIM = 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\nSTART TRANSACTION;\n';
@@ -73,9 +73,9 @@ export class MysqlDeliveryStore extends TypeOrmDeliveryStore {
       if (affected !== rows.length) throw new Error(`claimed ${affected} of ${rows.length} deliveries; rolled back`);
       await runner.query('COMMIT');
       open = false;
-      const secretOf = new Map((secretRows as { id: string; signingSecret: string | null }[]).map((r) => [r.id, r.signingSecret]));
+      const secretOf = secretsById(secretRows, now);
       return {
-        claimed: rows.map((row) => ({ delivery: applyChanges(row, changes), claimedFrom: { status: row.status, dueAt: row.dueAt }, signingSecret: secretOf.get(row.callbackId) ?? null })),
+        claimed: rows.map((row) => ({ delivery: applyChanges(row, changes), claimedFrom: { status: row.status, dueAt: row.dueAt }, ...keysOf(secretOf, row.callbackId) })),
         takenOver: [],
         filled: rows.length >= limit,
       };

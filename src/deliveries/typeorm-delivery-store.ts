@@ -11,7 +11,7 @@
 // while the claimer still holds the lease (WHERE leaseOwner = me AND status = 'SENDING' AND
 // attempts = as claimed): a worker that stalled past its lease, whose delivery was taken
 // over, records nothing.
-import { DataSource, EntityManager, FindOptionsWhere, In, LessThan, type QueryRunner, SelectQueryBuilder } from 'typeorm';
+import { Brackets, DataSource, EntityManager, FindOptionsWhere, In, LessThan, type QueryRunner, SelectQueryBuilder } from 'typeorm';
 import type { Clock } from '../common/clock';
 import { DeliveryStatus } from '../common/enums';
 import { NotFoundError } from '../common/errors';
@@ -48,6 +48,8 @@ import type {
   DueClaim,
   QueueDepth,
   RecordedAttempt,
+  RedeliverWindow,
+  WindowCursor,
 } from './delivery-store';
 import { leaseEnd } from './lease';
 
@@ -82,7 +84,9 @@ export function deliveryStatements(dataSource: DataSource) {
     CLAIMED_BY: (ids: number) =>
       `SELECT ${q('id')} AS id FROM ${D} WHERE ${q('id')} IN (${list(ids)}) AND ${q('leaseOwner')} = ? AND ${q('updatedAt')} = ? AND ${loose('status')} = ?`,
     /** The callbacks' signing secrets as they are now, soft-deleted ones included. Parameters: ...callbackIds. */
-    SIGNING_SECRETS: (callbacks: number) => `SELECT ${q('id')} AS id, ${q('signingSecret')} AS signingSecret FROM ${C} WHERE ${q('id')} IN (${list(callbacks)})`,
+    SIGNING_SECRETS: (callbacks: number) =>
+      `SELECT ${q('id')} AS id, ${q('signingSecret')} AS signingSecret, ${q('previousSigningSecret')} AS previousSigningSecret, ` +
+      `${q('previousSecretExpiresAt')} AS previousSecretExpiresAt FROM ${C} WHERE ${q('id')} IN (${list(callbacks)})`,
     /** An unstarted claim back to its due state. Parameters: status, dueAt, updatedAt, id, leaseOwner, SENDING. */
     RELEASE: `UPDATE ${D} SET ${q('status')} = ?, ${q('dueAt')} = ?, ${q('leaseOwner')} = NULL, ${q('updatedAt')} = ? WHERE ${q('id')} = ? AND ${q('leaseOwner')} = ? AND ${loose('status')} = ?`,
     /** A final row must have no dueAt (the scan's invariant). Parameters: ...ids. */
@@ -112,6 +116,7 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
     await runTransactionScript(this.dataSource, [
       ...companions.flatMap((c) => insertStatements(this.dataSource, c.entity, c.rows)),
       ...insertStatements(this.dataSource, Delivery, deliveries),
+      ...(this.options.rollup?.statementsForQueued?.(deliveries) ?? []),
     ]);
   }
 
@@ -143,7 +148,8 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
       .where('d.dueAt <= :now', { now: dbTime(this.dataSource, now) })
       .orderBy('d.dueAt', 'ASC')
       .limit(limit);
-    if (options.skipCallbackIds && options.skipCallbackIds.size > 0) query.andWhere('d.callbackId NOT IN (:...skip)', { skip: [...options.skipCallbackIds] });
+    if (options.onlyCallbackId !== undefined) query.andWhere('d.callbackId = :only', { only: options.onlyCallbackId });
+    else if (options.skipCallbackIds && options.skipCallbackIds.size > 0) query.andWhere('d.callbackId NOT IN (:...skip)', { skip: [...options.skipCallbackIds] });
     return query;
   }
 
@@ -151,7 +157,11 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
     const now = this.clock.now();
     const skip = options.skipCallbackIds;
     const candidates = announced.filter(
-      (d) => d.status === DeliveryStatus.PENDING && d.dueAt !== null && d.dueAt.getTime() <= now.getTime() && !skip?.has(d.callbackId),
+      (d) =>
+        d.status === DeliveryStatus.PENDING &&
+        d.dueAt !== null &&
+        d.dueAt.getTime() <= now.getTime() &&
+        (options.onlyCallbackId !== undefined ? d.callbackId === options.onlyCallbackId : !skip?.has(d.callbackId)),
     );
     if (candidates.length === 0) return [];
     const changes = claimChanges(leaseOwner, leaseEnd(now, this.options.leaseMs, candidates.map((d) => d.timeoutMs)), now);
@@ -174,8 +184,8 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
       claimed = candidates.filter((d) => taken.has(d.id));
     }
     if (claimed.length === 0) return [];
-    const secrets = secretsById(secretRows);
-    return claimed.map((d) => ({ delivery: applyChanges(d, changes), claimedFrom: { status: d.status, dueAt: d.dueAt }, signingSecret: secrets.get(d.callbackId) ?? null }));
+    const secrets = secretsById(secretRows, now);
+    return claimed.map((d) => ({ delivery: applyChanges(d, changes), claimedFrom: { status: d.status, dueAt: d.dueAt }, ...keysOf(secrets, d.callbackId) }));
   }
 
   /** An UPDATE and then a SELECT on `runner`; the UPDATE's affected rows and the SELECT's rows. */
@@ -292,11 +302,71 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
       const changes = redeliverChanges(current, callback.maxAttempts, this.clock.now());
       const updated = await manager.createQueryBuilder().update(Delivery).set(changes).where({ id, status: current.status }).execute();
       if (!updated.affected) throw new Error(`delivery ${id} changed while being redelivered`);
+      for (const statement of this.options.rollup?.statementsForReopened?.([{ delivery: current, from: current.status }]) ?? []) {
+        await manager.query(statement.sql, statement.parameters);
+      }
       return applyChanges(current, changes);
     });
   }
 
   /** The row read by redeliver, locked where the database can (MySQL). */
+  async redeliverBatch(window: RedeliverWindow, after: WindowCursor | null, limit: number): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }> {
+    return withTransaction(this.dataSource, async (manager) => {
+      const query = this.windowQuery(manager, window).andWhere('d.status IN (:...statuses)', { statuses: [...window.statuses] });
+      if (after) {
+        const at = dbTime(this.dataSource, after.createdAt);
+        query.andWhere(new Brackets((b) => b.where('d.createdAt > :afterAt', { afterAt: at }).orWhere('d.createdAt = :afterAt AND d.id > :afterId', { afterAt: at, afterId: after.id })));
+      }
+      const rows = await this.lockedForRedeliver(query.orderBy('d.createdAt', 'ASC').addOrderBy('d.id', 'ASC').limit(limit)).getMany();
+      if (rows.length === 0) return { redelivered: [], next: null };
+      const callbackIds = [...new Set(rows.map((d) => d.callbackId))];
+      const callbacks = await manager.getRepository(Callback).find({ select: { id: true, maxAttempts: true }, where: { id: In(callbackIds) }, withDeleted: true });
+      const maxAttemptsOf = new Map(callbacks.map((c) => [c.id, c.maxAttempts]));
+      const now = this.clock.now();
+      // One UPDATE per callback maxAttempts: maxAttempts becomes attempts + the callback's, as redeliver sets it.
+      const groups = new Map<number, Delivery[]>();
+      for (const row of rows) {
+        const n = maxAttemptsOf.get(row.callbackId) ?? row.maxAttempts;
+        groups.set(n, [...(groups.get(n) ?? []), row]);
+      }
+      const redelivered: Delivery[] = [];
+      for (const [n, group] of groups) {
+        const { maxAttempts: _m, ...common } = redeliverChanges(group[0] as Delivery, n, now);
+        const attempts = this.dataSource.driver.escape('attempts');
+        const updated = await manager
+          .createQueryBuilder()
+          .update(Delivery)
+          .set({ ...common, maxAttempts: () => `${attempts} + ${Math.trunc(n)}` })
+          .where({ id: In(group.map((d) => d.id)), status: In([...window.statuses]) })
+          .execute();
+        // The rows are locked (MySQL) or this process the only writer (SQLite).
+        if ((updated.affected ?? group.length) !== group.length) throw new Error(`redelivered ${updated.affected} of ${group.length} deliveries; rolled back`);
+        for (const row of group) redelivered.push(applyChanges(row, redeliverChanges(row, n, now)));
+      }
+      for (const statement of this.options.rollup?.statementsForReopened?.(rows.map((r) => ({ delivery: r, from: r.status }))) ?? []) {
+        await manager.query(statement.sql, statement.parameters);
+      }
+      const last = rows[rows.length - 1] as Delivery;
+      return { redelivered, next: rows.length >= limit ? { createdAt: last.createdAt, id: last.id } : null };
+    });
+  }
+
+  async countInProgress(window: RedeliverWindow): Promise<number> {
+    return this.windowQuery(this.dataSource.manager, window).andWhere('d.status IN (:...live)', { live: [...IN_PROGRESS_STATUSES] }).getCount();
+  }
+
+  /** The window on IDX_delivery_created, with its equality filters. */
+  private windowQuery(manager: EntityManager, window: RedeliverWindow): SelectQueryBuilder<Delivery> {
+    const query = manager
+      .getRepository(Delivery)
+      .createQueryBuilder('d')
+      .where('d.createdAt >= :from AND d.createdAt < :to', { from: dbTime(this.dataSource, window.from), to: dbTime(this.dataSource, window.to) });
+    if (window.appId != null) query.andWhere('d.appId = :appId', { appId: window.appId });
+    if (window.networkId != null) query.andWhere('d.networkId = :networkId', { networkId: window.networkId });
+    if (window.callbackId != null) query.andWhere('d.callbackId = :callbackId', { callbackId: window.callbackId });
+    return query;
+  }
+
   protected lockedForRedeliver(query: SelectQueryBuilder<Delivery>): SelectQueryBuilder<Delivery> {
     return query;
   }
@@ -388,8 +458,8 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
     const affected = affectedRows(result);
     if (affected !== rows.length) throw new Error(`claimed ${affected} of ${rows.length} deliveries; rolled back`);
     const secrets = this.signingSecretsQuery(rows.map((d) => d.callbackId));
-    const secretOf = secretsById(await manager.query(secrets.sql, secrets.parameters));
-    return rows.map((row) => ({ delivery: applyChanges(row, changes), claimedFrom: { status: row.status, dueAt: row.dueAt }, signingSecret: secretOf.get(row.callbackId) ?? null }));
+    const secretOf = secretsById(await manager.query(secrets.sql, secrets.parameters), now);
+    return rows.map((row) => ({ delivery: applyChanges(row, changes), claimedFrom: { status: row.status, dueAt: row.dueAt }, ...keysOf(secretOf, row.callbackId) }));
   }
 
   protected async runRollup(manager: EntityManager, recorded: RecordedAttempt[]): Promise<void> {
@@ -418,8 +488,25 @@ function affectedRows(result: unknown): number {
   return (result as { affected?: number } | null)?.affected ?? 0;
 }
 
-function secretsById(rows: unknown): Map<string, string | null> {
-  return new Map((rows as { id: string; signingSecret: string | null }[]).map((r) => [r.id, r.signingSecret]));
+export interface SigningKeys {
+  signingSecret: string | null;
+  previousSigningSecret: string | null;
+}
+
+/** Each callback's secrets as of `now`: the rotated-out one only while its overlap lasts. */
+export function secretsById(rows: unknown, now: Date): Map<string, SigningKeys> {
+  type Row = { id: string; signingSecret: string | null; previousSigningSecret?: string | null; previousSecretExpiresAt?: Date | string | null };
+  return new Map(
+    (rows as Row[]).map((r) => {
+      const expires = parseDbTime(r.previousSecretExpiresAt ?? null);
+      const previous = r.signingSecret && r.previousSigningSecret && expires !== null && expires.getTime() > now.getTime() ? r.previousSigningSecret : null;
+      return [r.id, { signingSecret: r.signingSecret, previousSigningSecret: previous }];
+    }),
+  );
+}
+
+export function keysOf(secrets: Map<string, SigningKeys>, callbackId: string): SigningKeys {
+  return secrets.get(callbackId) ?? { signingSecret: null, previousSigningSecret: null };
 }
 
 /** A datetime from a raw (not hydrated) query: mysql2 gives a Date, SQLite TypeORM's UTC text. */

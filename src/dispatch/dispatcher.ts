@@ -25,6 +25,9 @@ import { GroupCommit } from '../db/group-commit';
 import { attemptFromResult, classifyAttempt } from './attempt-classification';
 import type { PostbackSender, SendErrorKind } from './sender';
 import { earliest, MAX_SCAN_INTERVAL_MS, msUntilNextScan } from './scan-schedule';
+import type { CallbackHealthMonitor } from './callback-health-monitor';
+import { breakerSignalOf } from './circuit-breaker';
+import type { SendRateLimiter } from './send-rate-limiter';
 
 /**
  * Hooks for metrics and tests; the loop calls them and ignores what they throw. Everything is
@@ -45,6 +48,8 @@ export interface DispatchObserver {
   leaseLost(delivery: Delivery): void;
   /** Claiming or recording failed (database errors); the loop carries on. */
   failed(stage: 'claim' | 'record', error: unknown): void;
+  /** Claims of a callback over its maxRequestsPerSecond went back to the queue. */
+  rateLimited(callbackId: string, count: number): void;
 }
 
 export interface AttemptFinished {
@@ -63,6 +68,7 @@ export const NO_OP_OBSERVER: DispatchObserver = {
   takenOver: () => undefined,
   leaseLost: () => undefined,
   failed: () => undefined,
+  rateLimited: () => undefined,
 };
 
 export interface DispatcherSettings {
@@ -76,6 +82,8 @@ export interface DispatcherSettings {
 
 /** Every attempt ends within its timeout (≤ MAX_CALLBACK_TIMEOUT_MS) and is then recorded. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = MAX_CALLBACK_TIMEOUT_MS + RECORDING_ALLOWANCE_MS;
+/** A probe is held this long by the process that took it: its attempt ends and is recorded within it. */
+export const PROBE_LEASE_MS = DEFAULT_SHUTDOWN_GRACE_MS;
 /** After a database error the loop looks again this much later, instead of spinning on it. */
 export const CLAIM_ERROR_PAUSE_MS = 1000;
 /** Ids announced by the hub and not claimed yet; past this the due scan finds the rest. */
@@ -97,6 +105,10 @@ export interface DispatcherDeps {
   random?: () => number;
   /** Asked before every claim: deliveries of callbacks to leave alone for now (none by default). */
   claimOptions?: () => ClaimOptions;
+  /** The circuit breaker: paused and disabled callbacks' deliveries wait; a paused one is probed. */
+  health?: CallbackHealthMonitor;
+  /** Holds maxRequestsPerSecond (the limits are the health monitor's); closed by stop(). */
+  rateLimiter?: SendRateLimiter;
 }
 
 /** Identifies this process as a lease holder (the column is 64 characters). */
@@ -156,6 +168,16 @@ export class Dispatcher {
    * group instead of a transaction per attempt.
    */
   private readonly recorder: GroupCommit<AttemptToRecord, RecordedAttempt | null>;
+  /** Deliveries claimed as the probe of a paused callback. */
+  private readonly probes = new Set<string>();
+  /** Callbacks whose send limit is spent, until the epoch ms their next window opens. */
+  private readonly spentUntil = new Map<string, number>();
+  /**
+   * Claims started under a send permit, by delivery id: the epoch ms the permit's second ends.
+   * A claim that has not started by then goes back to the queue (its permit counted in a
+   * second that is over; starting it later would put it in the next second's count unasked).
+   */
+  private readonly permitEnds = new Map<string, number>();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.recorder = new GroupCommit(
@@ -184,6 +206,13 @@ export class Dispatcher {
     this.state = 'running';
     this.unsubscribe = this.deps.hub.onQueued((deliveries) => this.onQueued(deliveries));
     this.log.info({ concurrency: this.deps.settings.concurrency }, 'dispatcher started');
+    const health = this.deps.health;
+    if (health) {
+      // Nothing is claimed before the paused and disabled callbacks are known.
+      health.onUpdate(() => this.wake());
+      void health.start().finally(() => this.kick());
+      return;
+    }
     this.kick();
   }
 
@@ -232,6 +261,8 @@ export class Dispatcher {
         this.log.warn({ inFlight: this.inFlight.size, graceMs: grace }, 'stopped waiting for attempts in flight; other workers take them over when their leases end');
       }
     }
+    await this.deps.health?.stop();
+    await this.deps.rateLimiter?.close();
     await this.deps.sender.close();
     this.state = 'stopped';
     this.log.info('dispatcher stopped');
@@ -269,8 +300,49 @@ export class Dispatcher {
     } while (this.pumpAgain && this.state === 'running');
   }
 
+  /** What every claim leaves alone: the caller's choice and the held (paused, disabled) callbacks. */
+  private claimOptions(): ClaimOptions {
+    const base = this.deps.claimOptions?.() ?? {};
+    const held = this.deps.health?.heldIds() ?? new Set<string>();
+    const now = this.deps.clock.now().getTime();
+    for (const [id, until] of this.spentUntil) {
+      if (until > now) held.add(id);
+      else this.spentUntil.delete(id);
+    }
+    if (held.size === 0) return base;
+    for (const id of base.skipCallbackIds ?? []) held.add(id);
+    return { ...base, skipCallbackIds: held };
+  }
+
+  /** One probe for each paused callback whose pause is over, taken by one process only. */
+  private async startProbes(): Promise<void> {
+    const health = this.deps.health;
+    if (!health) return;
+    for (const callbackId of health.dueProbes(this.deps.clock.now())) {
+      if (this.state !== 'running') return;
+      try {
+        if (!(await health.takeProbe(callbackId, PROBE_LEASE_MS))) continue;
+        const due = await this.deps.store.claimDue(this.workerId, 1, { onlyCallbackId: callbackId });
+        this.announce([...due.takenOver, ...due.claimed.map((c) => c.delivery)]);
+        if (due.claimed.length === 0) {
+          // Nothing queued to probe with: the next delivery of this callback will be.
+          await health.returnProbe(callbackId);
+          continue;
+        }
+        for (const claim of due.claimed) this.probes.add(claim.delivery.id);
+        this.log.info({ callbackId, deliveryId: due.claimed[0]?.delivery.id }, 'probing a paused callback');
+        await this.launch(due.claimed, 'scan');
+      } catch (error) {
+        this.claimFailed(error);
+      }
+    }
+  }
+
   private async claimWhatFits(): Promise<void> {
     const { concurrency } = this.deps.settings;
+    // Not before the paused, disabled and limited callbacks are known.
+    if (this.deps.health && !this.deps.health.ready) return;
+    if (this.deps.health && this.scanDue) await this.startProbes();
     while (this.state === 'running') {
       if (this.inFlight.size - this.sending >= concurrency) return;
       const free = concurrency + claimAhead(concurrency) - this.sending - this.ready.length;
@@ -280,7 +352,7 @@ export class Dispatcher {
         const announced = takeFirst(this.announced, free);
         let claims: ClaimedDelivery[];
         try {
-          claims = await this.deps.store.claimAnnounced(this.workerId, announced, this.deps.claimOptions?.());
+          claims = await this.deps.store.claimAnnounced(this.workerId, announced, this.claimOptions());
         } catch (error) {
           // They are stored as due; the scan finds them once the database answers again.
           this.claimFailed(error);
@@ -294,7 +366,7 @@ export class Dispatcher {
       if (!this.scanDue) return;
       this.scanDue = false;
       try {
-        const due = await this.deps.store.claimDue(this.workerId, free, this.deps.claimOptions?.());
+        const due = await this.deps.store.claimDue(this.workerId, free, this.claimOptions());
         this.announce([...due.takenOver, ...due.claimed.map((c) => c.delivery)]);
         if (due.takenOver.length > 0) this.notify('takenOver', due.takenOver);
         if (!(await this.launch(due.claimed, 'scan'))) return;
@@ -303,11 +375,54 @@ export class Dispatcher {
           continue;
         }
         this.nextDueAt = earliest(this.nextDueAt, await this.deps.store.nextDueAt());
+        this.nextDueAt = earliest(this.nextDueAt, this.deps.health?.nextProbeAt() ?? null);
       } catch (error) {
         this.claimFailed(error);
       }
       return;
     }
+  }
+
+  /**
+   * maxRequestsPerSecond: of the claims of a limited callback, as many as this second's window
+   * grants are kept; the rest go back to the queue unsent and uncounted, and the callback is
+   * left out of claims until its next window opens.
+   */
+  private async withinRateLimits(claims: ClaimedDelivery[]): Promise<ClaimedDelivery[]> {
+    const limiter = this.deps.rateLimiter;
+    const limits = this.deps.health?.limits();
+    if (!limiter || !limits || limits.size === 0) return claims;
+    const byCallback = new Map<string, ClaimedDelivery[]>();
+    for (const claim of claims) {
+      if (!limits.has(claim.delivery.callbackId)) continue;
+      const list = byCallback.get(claim.delivery.callbackId);
+      if (list) list.push(claim);
+      else byCallback.set(claim.delivery.callbackId, [claim]);
+    }
+    if (byCallback.size === 0) return claims;
+    const refused = new Set<ClaimedDelivery>();
+    for (const [callbackId, group] of byCallback) {
+      let granted = 0;
+      let nextWindowAt = this.deps.clock.now().getTime() + 1000;
+      try {
+        const grant = await limiter.acquire(callbackId, group.length, limits.get(callbackId) as number);
+        granted = grant.granted;
+        nextWindowAt = grant.nextWindowAt;
+      } catch (error) {
+        // Without the shared count the limit cannot be known to hold: send nothing this second.
+        this.log.warn({ err: error, callbackId }, 'could not take send permits; holding the callback for a second');
+      }
+      for (const claim of group.slice(0, granted)) this.permitEnds.set(claim.delivery.id, nextWindowAt);
+      if (granted >= group.length) continue;
+      for (const claim of group.slice(granted)) refused.add(claim);
+      this.spentUntil.set(callbackId, nextWindowAt);
+      this.nextDueAt = earliest(this.nextDueAt, new Date(nextWindowAt));
+      this.notify('rateLimited', callbackId, group.length - granted);
+    }
+    if (refused.size === 0) return claims;
+    await this.release([...refused]);
+    this.scheduleScan();
+    return claims.filter((c) => !refused.has(c));
   }
 
   /** Starts the claimed attempts; when stopping, releases them instead and returns false. */
@@ -316,6 +431,7 @@ export class Dispatcher {
       await this.release(claims);
       return false;
     }
+    claims = await this.withinRateLimits(claims);
     if (claims.length > 0) this.notify('claimed', claims.length, via);
     this.ready.push(...claims);
     this.startReady();
@@ -325,9 +441,23 @@ export class Dispatcher {
   /** Starts claimed attempts while slots are free. */
   private startReady(): void {
     const { concurrency } = this.deps.settings;
+    const held: ClaimedDelivery[] = [];
     while (this.state === 'running' && this.sending < concurrency && this.ready.length > 0) {
       const claim = this.ready.shift() as ClaimedDelivery;
       const id = claim.delivery.id;
+      if (!this.probes.has(id) && this.deps.health?.isHeld(claim.delivery.callbackId)) {
+        // The circuit opened after the claim: back to the queue, unsent and uncounted.
+        held.push(claim);
+        continue;
+      }
+      const permitEnd = this.permitEnds.get(id);
+      if (permitEnd !== undefined) {
+        this.permitEnds.delete(id);
+        if (this.deps.clock.now().getTime() >= permitEnd) {
+          held.push(claim);
+          continue;
+        }
+      }
       this.sending++;
       let answered = false;
       const slotFree = () => {
@@ -344,10 +474,12 @@ export class Dispatcher {
       });
       this.inFlight.set(id, run);
     }
+    if (held.length > 0) void this.release(held);
   }
 
   private async release(claims: ClaimedDelivery[]): Promise<void> {
     if (claims.length === 0) return;
+    for (const claim of claims) this.permitEnds.delete(claim.delivery.id);
     try {
       const released = await this.deps.store.release(claims);
       this.announce(released);
@@ -379,8 +511,11 @@ export class Dispatcher {
         body: held.body,
         timeoutMs: held.timeoutMs,
         signingSecret: claim.signingSecret,
+        previousSigningSecret: claim.previousSigningSecret ?? null,
       });
       answered();
+      const probe = this.probes.delete(held.id);
+      this.deps.health?.observe(held.callbackId, breakerSignalOf(result), probe);
       const outcome = classifyAttempt(result);
       const next = decideNextStep({
         attemptNumber: number,

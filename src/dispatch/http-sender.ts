@@ -135,7 +135,11 @@ function prepare(p: OutgoingPostback, options: SenderOptions, startedAt: Date, t
   if (p.signingSecret) {
     const timestamp = Math.floor(startedAt.getTime() / 1000);
     headers['webhook-timestamp'] = String(timestamp);
-    headers['webhook-signature'] = signPostback(p.signingSecret, p.deliveryId, timestamp, signedContent(p.method, check.url.pathname + check.url.search, body));
+    const content = signedContent(p.method, check.url.pathname + check.url.search, body);
+    // During a rotation's overlap both, newest first, space-separated (Standard Webhooks).
+    headers['webhook-signature'] = p.previousSigningSecret
+      ? `${signPostback(p.signingSecret, p.deliveryId, timestamp, content)} ${signPostback(p.previousSigningSecret, p.deliveryId, timestamp, content)}`
+      : signPostback(p.signingSecret, p.deliveryId, timestamp, content);
   }
   return {
     ok: true,

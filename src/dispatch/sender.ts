@@ -23,6 +23,8 @@ export interface OutgoingPostback {
   body: string | null;
   timeoutMs: number;
   signingSecret: string | null;
+  /** Also signs, after the current one (a rotation's overlap). */
+  previousSigningSecret?: string | null;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { registerEnumType } from 'type-graphql';
 import { ApiKeyRole, AttributionSource, AttributionType, DeliveryStatus, HttpMethod, MacroSource, MacroTransform, Platform, ValueSharing } from '../common/enums';
+import { CallbackState } from '../dispatch/circuit-breaker';
+import { StatsBucket } from '../deliveries/delivery-stats';
 
 registerEnumType(Platform, { name: 'Platform' });
 registerEnumType(HttpMethod, { name: 'HttpMethod' });
@@ -34,3 +36,8 @@ registerEnumType(ValueSharing, {
   name: 'ValueSharing',
   description: 'NONE: no values or revenue reach the partner. VALUES: params but no revenue. VALUES_AND_REVENUE: everything.',
 });
+registerEnumType(CallbackState, {
+  name: 'CallbackState',
+  description: 'HEALTHY: sending. PAUSED: the circuit is open after repeated failures; deliveries wait (nothing is lost) and one probe is tried at `pausedUntil`. DISABLED: switched off (by an admin, or by autoDisableAfterHours of failures only); matching events queue nothing.',
+});
+registerEnumType(StatsBucket, { name: 'StatsBucket' });

@@ -5,12 +5,14 @@ import { buildSchema } from 'type-graphql';
 import { AppResolver } from '../apps/app.resolver';
 import { NetworkResolver } from '../networks/network.resolver';
 import { CallbackResolver } from '../callbacks/callback.resolver';
+import { CallbackOperationsResolver } from '../callbacks/callback-operations.resolver';
 import { MacroResolver } from '../macros/macro.resolver';
 import { ApiKeyResolver } from '../auth/api-key.resolver';
 import { ViewerResolver } from '../auth/viewer.resolver';
 import { EventResolver } from '../events/event.resolver';
 import { DeliveryResolver } from '../deliveries/delivery.resolver';
 import { RedeliverResolver } from '../deliveries/redeliver.resolver';
+import { DeliveryStatsResolver } from '../deliveries/delivery-stats.resolver';
 import { ExchangeRateResolver } from '../revenue/exchange-rate.resolver';
 import { PresetResolver } from '../presets/preset.resolver';
 import { DateTimeScalar } from './scalars';
@@ -19,11 +21,13 @@ export const RESOLVERS = [
   AppResolver,
   NetworkResolver,
   CallbackResolver,
+  CallbackOperationsResolver,
   MacroResolver,
   ApiKeyResolver,
   EventResolver,
   DeliveryResolver,
   RedeliverResolver,
+  DeliveryStatsResolver,
   ExchangeRateResolver,
   PresetResolver,
   ViewerResolver,

@@ -1,6 +1,8 @@
 // Prometheus metrics (prom-client). One registry per process, so several services in one test
 // process do not share counters. What operators of a postback pipeline watch: intake, queue
 // depth and age, attempt latency, outcomes per network, retries, refusals.
+import { healthStatements } from '../callbacks/callback-health';
+import { CallbackState } from '../dispatch/circuit-breaker';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { DeliveryStatus } from '../common/enums';
@@ -76,6 +78,23 @@ export class ServiceMetrics {
     labelNames: ['stage'] as const,
     registers: [this.registry],
   });
+  readonly callbackHealthChanges = new Counter({
+    name: 'postbacks_callback_health_changes_total',
+    help: 'Callback health state changes (circuit opened, probe resumed, auto-disabled, resumed), by the new state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly testSends = new Counter({
+    name: 'postbacks_test_sends_total',
+    help: 'testCallback sends, by result (the HTTP status, or the error kind: timeout, connection, blocked, …)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: 'postbacks_rate_limited_total',
+    help: 'Sends held back by a callback\'s maxRequestsPerSecond (they wait for the next second, nothing is lost)',
+    registers: [this.registry],
+  });
   readonly requestsRefused = new Counter({
     name: 'postbacks_requests_refused_total',
     help: 'Requests and connections refused by a limit, by reason (rate_limited, query_cost, connections_per_address, sockets_per_key, subscriptions_per_socket) and key role (none: no key)',
@@ -121,6 +140,19 @@ export class ServiceMetrics {
       },
     });
     new Gauge({
+      name: 'postbacks_callbacks_paused',
+      help: 'Callbacks by health state (PAUSED: circuit open, DISABLED: switched off), across the deployment',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const rows: Array<{ state: string; n: number | string }> = await self.dataSource.query(healthStatements(self.dataSource).COUNT_NOT_HEALTHY, [CallbackState.HEALTHY]);
+        this.reset();
+        this.set({ state: 'PAUSED' }, 0);
+        this.set({ state: 'DISABLED' }, 0);
+        for (const row of rows) this.set({ state: row.state }, Number(row.n));
+      },
+    });
+    new Gauge({
       name: 'postbacks_oldest_due_delivery_age_seconds',
       help: 'How long the longest-waiting due delivery (PENDING or RETRYING, due now) has waited; 0 when none is due',
       registers: [this.registry],
@@ -154,6 +186,7 @@ export class ServiceMetrics {
       refused: () => this.destinationsRefused.inc(),
       takenOver: (deliveries) => this.leasesTakenOver.inc(deliveries.length),
       failed: (stage) => this.dispatchErrors.inc({ stage }),
+      rateLimited: (_callbackId, count) => this.rateLimited.inc(count),
     };
   }
 

@@ -17,6 +17,15 @@ export interface ClusterTopics {
   'config-changed': ConfigChange;
   'api-key-revoked': { keyId: string };
   'deliveries-queued': { count: number };
+  /** A callback's health state changed (committed). */
+  'callback-health-changed': CallbackHealthChanged;
+}
+
+export interface CallbackHealthChanged {
+  callbackId: string;
+  appId: string;
+  networkId: string | null;
+  state: string;
 }
 export type ClusterTopic = keyof ClusterTopics;
 

@@ -57,7 +57,7 @@ describe('the GraphQL contract', () => {
  * A block is checked on top of schema.graphql; types it names from blocks not yet served (e.g.
  * EventMapping) are taken from those blocks' definitions.
  */
-const SERVED_NEXT_BLOCKS = ['attribution and partner rules', 'templates, revenue and partner presets'];
+const SERVED_NEXT_BLOCKS = ['attribution and partner rules', 'templates, revenue and partner presets', 'delivery operations'];
 const SHARED_NEXT_PATH = join(__dirname, '..', '..', '..', 'shared', 'contract', 'next.graphql');
 const VENDORED_NEXT_PATH = join(__dirname, '..', '..', 'contract', 'next.graphql');
 const NEXT_CONTRACT_PATH = existsSync(SHARED_NEXT_PATH) ? SHARED_NEXT_PATH : VENDORED_NEXT_PATH;

@@ -342,6 +342,30 @@ describe.each(storeHarnessSpecs().map((spec) => [spec.label, spec] as const))('%
       await expect(store.redeliver('01890000-0000-7000-8000-000000000000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
       await expect(store.redeliver('nonsense')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
+
+    it('redelivers a window in batches: only the named final statuses, each once, and counts what is in progress', async () => {
+      const { callbackId, rows } = await seed(8, { maxAttempts: 3 });
+      for (const r of rows.slice(0, 5)) await h.patch(store, r.id, { status: DeliveryStatus.FAILED, attempts: 3, dueAt: null, nextAttemptAt: null });
+      await h.patch(store, rows[5]!.id, { status: DeliveryStatus.DELIVERED, attempts: 1, dueAt: null, nextAttemptAt: null });
+      const window = { callbackId, statuses: [DeliveryStatus.FAILED], from: later(-60_000), to: later(60_000) };
+      expect(await store.countInProgress(window)).toBe(2);
+      const seen: string[] = [];
+      let after = null;
+      let batches = 0;
+      do {
+        const batch: Awaited<ReturnType<DeliveryStore['redeliverBatch']>> = await store.redeliverBatch(window, after, 2);
+        seen.push(...batch.redelivered.map((d) => d.id));
+        after = batch.next;
+        batches++;
+      } while (after !== null && batches < 10);
+      expect(seen.sort()).toEqual(rows.slice(0, 5).map((r) => r.id).sort());
+      expect(batches).toBe(3);
+      for (const r of rows.slice(0, 5)) expect(await row(r.id)).toMatchObject({ status: 'PENDING', attempts: 3, maxAttempts: 6, dueAt: now });
+      expect((await row(rows[5]!.id)).status).toBe('DELIVERED');
+      // Nothing left to redeliver in the window: FAILED ones are PENDING now.
+      expect((await store.redeliverBatch(window, null, 10)).redelivered).toHaveLength(0);
+      expect(await store.countInProgress(window)).toBe(7);
+    });
   });
 
   if (spec.database !== null) {
