@@ -19,7 +19,7 @@ import { ask, monotonicMs, waitFor } from './lib/ipc';
 import { closedLoop, mergeRounds, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
 import { OptionsError, parseBenchArgs, USAGE, type BenchDatabase, type BenchOptions } from './lib/options';
 import { renderReport, replaceResultsSection, type DatabaseResults, type DrainResult, type BareSendResult, type PipelineResult, type SoakResult } from './lib/report';
-import { createFixtures, killLiveChildren, MAIN_JS, memoryOf, startService, trackChild, type Fixtures, type ServiceProcess } from './lib/service';
+import { BENCH_ADMIN_KEY, createFixtures, killLiveChildren, MAIN_JS, memoryOf, startService, trackChild, type Fixtures, type ServiceProcess } from './lib/service';
 import { queueVerdict, rateBetween, rssVerdict, summarizeLatencies } from './lib/stats';
 import { loadConfig } from '../src/config/config';
 
@@ -301,7 +301,7 @@ interface PipelineHooks {
   onMeasureStart?: () => void;
 }
 
-async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, seconds: number, label: 'pipeline' | 'soak' | 'purge', out: DatabaseResults, hooks: PipelineHooks = {}): Promise<PipelineResult & { rssSamples: { atSeconds: number; rssBytes: number }[]; heapSamples: { atSeconds: number; bytes: number }[] }> {
+async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, seconds: number, label: 'pipeline' | 'soak' | 'purge' | 'redeliver', out: DatabaseResults, hooks: PipelineHooks = {}): Promise<PipelineResult & { rssSamples: { atSeconds: number; rssBytes: number }[]; heapSamples: { atSeconds: number; bytes: number }[] }> {
   const sender = ctx.options.pipelineSender;
   log(`${kind}: ${label}, ${rate.toFixed(0)} events/s for ${seconds} s, inline dispatcher${sender ? `, DISPATCH_SENDER=${sender}` : ''}`);
   const service = await startService({ databaseUrl: db.url, dispatcher: 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: { ...serviceEnv(), ...hooks.env } });
@@ -482,6 +482,49 @@ async function purgePhase(ctx: RunContext, kind: BenchDatabase, rate: number, ou
   log(`${kind}: purge ${purged} of ${seededRows} rows in ${(until - started).toFixed(0)} s (${out.purge.rowsPerSecond.toFixed(0)} rows/s), ${out.purge.purgedWhileMeasured} during the measured window; pipeline p99 ${result.endToEnd.p99.toFixed(1)} ms`);
 }
 
+/**
+ * The pipeline again while one redeliverMany re-queues every finished delivery the dispatch
+ * phase left (2 × --deliveries): recordEvent's answer p99 beside the plain pipeline's.
+ */
+async function redeliverPhase(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, out: DatabaseResults): Promise<void> {
+  let origin = '';
+  let call: Promise<{ queued: number; skipped: number; callMs: number }> | null = null;
+  const { rssSamples: _rss, heapSamples: _heap, ...result } = await pipeline(ctx, db, kind, rate, ctx.options.pipelineSeconds, 'redeliver', out, {
+    onStarted: (service) => {
+      origin = service.origin;
+      return async () => {
+        await call;
+      };
+    },
+    onMeasureStart: () => {
+      call = redeliverAll(origin);
+    },
+  });
+  if (call === null) throw new Error('the redeliver phase never started its redeliverMany');
+  const answer = await (call as Promise<{ queued: number; skipped: number; callMs: number }>);
+  out.redeliver = { ...answer, pipeline: result };
+  log(`${kind}: redeliver ${answer.queued} (skipped ${answer.skipped}) in ${answer.callMs.toFixed(0)} ms; recordEvent answer p99 ${result.callLatency.p99.toFixed(1)} ms`);
+}
+
+/** redeliverMany over every delivery of the last day, FAILED and DELIVERED, as an ADMIN. */
+async function redeliverAll(origin: string): Promise<{ queued: number; skipped: number; callMs: number }> {
+  const { request } = await import('undici');
+  const to = new Date(Date.now() + 60_000).toISOString();
+  const from = new Date(Date.now() - 86_400_000).toISOString();
+  const started = monotonicMs();
+  const res = await request(`${origin}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_KEY}` },
+    body: JSON.stringify({
+      query: 'mutation($f: RedeliverFilter!) { redeliverMany(filter: $f) { queued skipped } }',
+      variables: { f: { from, to, statuses: ['DELIVERED', 'FAILED'] } },
+    }),
+  });
+  const reply = (await res.body.json()) as { data?: { redeliverMany: { queued: number; skipped: number } }; errors?: unknown };
+  if (!reply.data) throw new Error(`redeliverMany failed: ${JSON.stringify(reply.errors).slice(0, 500)}`);
+  return { ...reply.data.redeliverMany, callMs: monotonicMs() - started };
+}
+
 async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseResults, soak: boolean): Promise<void> {
   const { options } = ctx;
   const db = await createBenchDb(kind, options.mysqlUrl, 'dispatch');
@@ -498,7 +541,7 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
     out.dispatch = { got, undici, bareGot, bareUndici };
   }
   const rate = options.pipelineRate ?? (out.ingest ? out.ingest.service.rate / 2 : null);
-  if (options.phases.includes('pipeline') || options.phases.includes('purge') || soak) {
+  if (options.phases.includes('pipeline') || options.phases.includes('purge') || options.phases.includes('redeliver') || soak) {
     if (rate === null) throw new Error('the pipeline needs a rate: run the ingest phase too, or give --rate');
   }
   if (options.phases.includes('pipeline')) {
@@ -507,6 +550,7 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
     log(`${kind}: pipeline p50/p95/p99 ${result.endToEnd.p50.toFixed(1)}/${result.endToEnd.p95.toFixed(1)}/${result.endToEnd.p99.toFixed(1)} ms, queue ${result.queue.grows ? 'GROWS' : 'steady'}`);
   }
   if (options.phases.includes('purge')) await purgePhase(ctx, kind, rate as number, out);
+  if (options.phases.includes('redeliver')) await redeliverPhase(ctx, db, kind, rate as number, out);
   if (soak) {
     const seconds = options.soakMinutes * 60;
     const result = await pipeline(ctx, db, kind, rate as number, seconds, 'soak', out);

@@ -1,7 +1,7 @@
 // `npm run bench -- [flags]`: parsed once into a typed object (pure, unit-tested).
 
 export type BenchDatabase = 'mysql' | 'sqlite';
-export const PHASES = ['ingest', 'batch', 'dispatch', 'pipeline', 'purge'] as const;
+export const PHASES = ['ingest', 'batch', 'dispatch', 'pipeline', 'purge', 'redeliver'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -62,7 +62,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
 
 export const USAGE = `npm run bench -- [flags]
   --db mysql|sqlite|both     databases to run on, in this order (default both: mysql, then sqlite)
-  --phases LIST              comma-separated: ingest,batch,dispatch,pipeline,purge (default all)
+  --phases LIST              comma-separated: ingest,batch,dispatch,pipeline,purge,redeliver (default all)
   --duration S               measured seconds per ingest phase (default 15)
   --warmup S                 unmeasured load before each ingest phase (default 3)
   --rounds N                 service and bare INSERT server take turns N times in the single-event phase (default 3)

@@ -72,6 +72,7 @@ export interface DatabaseResults {
   dispatch?: { got: DrainResult; undici: DrainResult; bareGot: BareSendResult; bareUndici: BareSendResult };
   pipeline?: PipelineResult;
   purge?: PurgeResult;
+  redeliver?: RedeliverBenchResult;
   soak?: SoakResult;
   /** The highest VmHWM of any service process of this database's run. */
   peakRssBytes: number;
@@ -90,6 +91,15 @@ export interface PurgeResult {
   /** Rows purged while the pipeline's measured window ran. */
   purgedWhileMeasured: number;
   /** The pipeline run beside the purge. */
+  pipeline: PipelineResult;
+}
+
+/** The pipeline again while one redeliverMany re-queues the dispatch phase's finished deliveries. */
+export interface RedeliverBenchResult {
+  queued: number;
+  skipped: number;
+  /** How long the redeliverMany call took to answer (ms). */
+  callMs: number;
   pipeline: PipelineResult;
 }
 
@@ -187,6 +197,13 @@ export function renderDatabase(r: DatabaseResults, options: Pick<BenchOptions, '
     rows.push(`| purge rate (rows/s, beside the pipeline) | ${fmt(u.rowsPerSecond)} | | | | |`);
     details.push(`- purge: ${fmt(u.seededRows)} rows (events, deliveries, attempts) seeded in ${fmt(u.seedSeconds)} s; ${fmt(u.purgedRows)} purged${u.finished ? '' : ' (NOT finished when the run ended)'} in ${fmt(u.purgeSeconds)} s, ${fmt(u.purgedWhileMeasured)} of them during the measured window; pipeline beside it: end to end ${latencyLine(p.endToEnd)}, ${fmt(p.missing)} missing, queue max depth ${fmt(p.queue.maxDepth)}.`);
     if (p.p99ByWindow?.length) details.push(`- pipeline with purge, end-to-end p99 per 10 s window (ms): ${p.p99ByWindow.map((v) => fmt(v, 1)).join(', ')}.`);
+  }
+  if (r.redeliver) {
+    const u = r.redeliver;
+    const p = u.pipeline;
+    const without = r.pipeline ? `${fmt(r.pipeline.callLatency.p99, 1)} without` : 'pipeline phase not run';
+    rows.push(`| recordEvent answer p99 (ms) while redeliverMany re-queues ${fmt(u.queued)} | ${fmt(p.callLatency.p99, 1)} with | ${without} | ${r.pipeline ? ratio(p.callLatency.p99, r.pipeline.callLatency.p99) : ''} | ≤ 2 × | ${t(r.pipeline !== undefined && p.callLatency.p99 <= 2 * r.pipeline.callLatency.p99)} |`);
+    details.push(`- redeliver: redeliverMany queued ${fmt(u.queued)} (skipped ${fmt(u.skipped)}) and answered in ${fmt(u.callMs)} ms, at the start of the measured window; pipeline beside it: recordEvent answer ${latencyLine(p.callLatency)}; end to end ${latencyLine(p.endToEnd)} (the redelivered postbacks share the dispatcher), ${fmt(p.missing)} missing.`);
   }
   rows.push(`| service peak RSS (VmHWM, any phase) | ${mb(r.peakRssBytes)} | | | | |`);
   if (r.soak) {

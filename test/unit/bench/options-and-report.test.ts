@@ -78,6 +78,33 @@ describe('bench report', () => {
   });
 });
 
+describe('bench report: the redeliver phase', () => {
+  const pipelineWith = (callP99: number) => ({
+    rate: 1000, seconds: 60, sender: 'undici', sent: 60_000, accepted: 60_000, failed: 0, shed: 0, arrived: 60_000, missing: 0, duplicates: 0,
+    callLatency: { count: 60_000, p50: 5, p95: 10, p99: callP99, max: callP99 * 2 },
+    endToEnd: { count: 60_000, p50: 10, p95: 20, p99: 30, max: 60 },
+    queue: { grows: false, slopePerSecond: 0, maxDepth: 10, lastDepth: 0 } as never,
+    depthAfterDrain: 0, cpuMicrosPerEvent: {}, peakRssBytes: 0,
+  });
+  const options = { concurrency: 64, batchConcurrency: 8, deliveries: 20_000 };
+
+  it.each([
+    [30, '✅'],
+    [41, '❌'],
+  ])('compares recordEvent answer p99 %d ms during redeliverMany with 20 ms without (≤ 2 ×): %s', (withP99, verdict) => {
+    const results: DatabaseResults = {
+      kind: 'mysql',
+      pipeline: pipelineWith(20),
+      redeliver: { queued: 40_000, skipped: 0, callMs: 900, pipeline: pipelineWith(withP99) },
+      peakRssBytes: 0,
+    };
+    const text = renderDatabase(results, options, 'undici');
+    expect(text).toContain(`| recordEvent answer p99 (ms) while redeliverMany re-queues 40,000 | ${withP99}.0 with | 20.0 without |`);
+    expect(text).toContain(`| ≤ 2 × | ${verdict} |`);
+    expect(text).toContain('redeliverMany queued 40,000 (skipped 0) and answered in 900 ms');
+  });
+});
+
 describe('mergeRounds', () => {
   it('adds up rounds into one rate and one latency distribution', () => {
     const { mergeRounds } = jest.requireActual('../../../bench/lib/load') as typeof import('../../../bench/lib/load');
