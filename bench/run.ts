@@ -483,10 +483,12 @@ async function purgePhase(ctx: RunContext, kind: BenchDatabase, rate: number, ou
 }
 
 /**
- * The pipeline again while one redeliverMany re-queues every finished delivery the dispatch
- * phase left (2 × --deliveries): recordEvent's answer p99 beside the plain pipeline's.
+ * The pipeline again while one redeliverMany re-queues the finished deliveries of the dispatch
+ * phase (2 × --deliveries, by their creation window): recordEvent's answer p99 beside the
+ * plain pipeline's.
  */
-async function redeliverPhase(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, out: DatabaseResults): Promise<void> {
+async function redeliverPhase(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, out: DatabaseResults, window: { from: Date; to: Date } | null): Promise<void> {
+  if (window === null) throw new Error('the redeliver phase re-queues what the dispatch phase delivered: run the dispatch phase too');
   let origin = '';
   let call: Promise<{ queued: number; skipped: number; callMs: number }> | null = null;
   const { rssSamples: _rss, heapSamples: _heap, ...result } = await pipeline(ctx, db, kind, rate, ctx.options.pipelineSeconds, 'redeliver', out, {
@@ -497,7 +499,7 @@ async function redeliverPhase(ctx: RunContext, db: BenchDb, kind: BenchDatabase,
       };
     },
     onMeasureStart: () => {
-      call = redeliverAll(origin);
+      call = redeliverWindow(origin, window);
     },
   });
   if (call === null) throw new Error('the redeliver phase never started its redeliverMany');
@@ -506,11 +508,11 @@ async function redeliverPhase(ctx: RunContext, db: BenchDb, kind: BenchDatabase,
   log(`${kind}: redeliver ${answer.queued} (skipped ${answer.skipped}) in ${answer.callMs.toFixed(0)} ms; recordEvent answer p99 ${result.callLatency.p99.toFixed(1)} ms`);
 }
 
-/** redeliverMany over every delivery of the last day, FAILED and DELIVERED, as an ADMIN. */
-async function redeliverAll(origin: string): Promise<{ queued: number; skipped: number; callMs: number }> {
+/** redeliverMany, as an ADMIN, of every finished delivery created in the window. */
+async function redeliverWindow(origin: string, window: { from: Date; to: Date }): Promise<{ queued: number; skipped: number; callMs: number }> {
   const { request } = await import('undici');
-  const to = new Date(Date.now() + 60_000).toISOString();
-  const from = new Date(Date.now() - 86_400_000).toISOString();
+  const from = window.from.toISOString();
+  const to = window.to.toISOString();
   const started = monotonicMs();
   const res = await request(`${origin}/graphql`, {
     method: 'POST',
@@ -529,11 +531,15 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
   const { options } = ctx;
   const db = await createBenchDb(kind, options.mysqlUrl, 'dispatch');
   ctx.cleanups.push(() => db.drop());
+  // The dispatch phase's deliveries (2 × --deliveries) are what the redeliver phase re-queues.
+  let dispatchWindow: { from: Date; to: Date } | null = null;
   if (options.phases.includes('dispatch')) {
+    const dispatchStarted = new Date();
     const got = await drain(ctx, db, kind, 'got', out);
     log(`${kind}: got drained at ${got.rate.toFixed(0)} postbacks/s`);
     const undici = await drain(ctx, db, kind, 'undici', out);
     log(`${kind}: undici drained at ${undici.rate.toFixed(0)} postbacks/s`);
+    dispatchWindow = { from: dispatchStarted, to: new Date() };
     const bareGot = await bareSend(ctx, 'got');
     log(`bare got: ${bareGot.rate.toFixed(0)} req/s`);
     const bareUndici = await bareSend(ctx, 'undici');
@@ -550,7 +556,7 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
     log(`${kind}: pipeline p50/p95/p99 ${result.endToEnd.p50.toFixed(1)}/${result.endToEnd.p95.toFixed(1)}/${result.endToEnd.p99.toFixed(1)} ms, queue ${result.queue.grows ? 'GROWS' : 'steady'}`);
   }
   if (options.phases.includes('purge')) await purgePhase(ctx, kind, rate as number, out);
-  if (options.phases.includes('redeliver')) await redeliverPhase(ctx, db, kind, rate as number, out);
+  if (options.phases.includes('redeliver')) await redeliverPhase(ctx, db, kind, rate as number, out, dispatchWindow);
   if (soak) {
     const seconds = options.soakMinutes * 60;
     const result = await pipeline(ctx, db, kind, rate as number, seconds, 'soak', out);
