@@ -83,7 +83,13 @@ export function healthView(callback: Callback): CallbackHealthView {
   };
 }
 
-function columnsOf(health: CallbackHealth): Partial<Callback> {
+type HealthColumns = Pick<
+  Callback,
+  'healthState' | 'consecutiveFailures' | 'consecutiveRefusals' | 'failingSince' | 'lastSuccessAt' | 'lastFailureAt' | 'pausedUntil' | 'pauseMs' | 'disabledReason' | 'healthChangedAt'
+>;
+
+/** The callback columns that hold `health`. */
+export function healthColumns(health: CallbackHealth): HealthColumns {
   return {
     healthState: health.state,
     consecutiveFailures: health.consecutiveFailures,
@@ -208,11 +214,11 @@ export class SqlCallbackHealthStore implements CallbackHealthStore {
       const changes = { ...enabledChange, ...extra };
       const changedEnabled = Object.entries(changes).some(([k, v]) => (row as unknown as Record<string, unknown>)[k] !== v);
       if (!sameHealth(before, transition.health) || changedEnabled) {
-        const columns = { ...columnsOf(transition.health), ...changes, ...(transition.health.state === CallbackState.PAUSED ? {} : { probeLeaseUntil: null }) };
+        const columns = { ...healthColumns(transition.health), ...changes, ...(transition.health.state === CallbackState.PAUSED ? {} : { probeLeaseUntil: null }) };
         // Health is not configuration: updatedAt keeps meaning "last edited".
         await manager.createQueryBuilder().update(Callback).set(columns).updateEntity(false).callListeners(false).where('id = :id', { id: callbackId }).execute();
       }
-      const after = dispatchState({ ...row, ...changes, ...columnsOf(transition.health) } as Callback);
+      const after = dispatchState({ ...row, ...changes, ...healthColumns(transition.health) } as Callback);
       return { before, after, stateChanged: transition.stateChanged };
     });
   }

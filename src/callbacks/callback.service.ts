@@ -12,8 +12,8 @@ import { generateSigningSecret } from '../dispatch/signing';
 import { Callback, HttpHeader, noConditions } from './callback.entity';
 import { type CallbackConditionsInput, type EventMappingInput, normalizeConditions, normalizeEventMappings, PARTNER_RULE_LIMITS } from './partner-rules';
 import { serialized } from '../db/transactions';
-import { type CallbackHealth, CallbackState, disableHealth, resumeHealth } from '../dispatch/circuit-breaker';
-import { healthOf } from './callback-health';
+import { CallbackState, disableHealth, healthyState, resumeHealth } from '../dispatch/circuit-breaker';
+import { healthColumns, healthOf } from './callback-health';
 
 export const CALLBACK_LIMITS = {
   maxAttempts: { min: 1, max: 20, default: 10 },
@@ -54,21 +54,7 @@ export interface CallbackCommand {
 
 /** What a new callback's health and operations columns start as. */
 function freshOperations(now: Date) {
-  return {
-    healthState: CallbackState.HEALTHY,
-    consecutiveFailures: 0,
-    consecutiveRefusals: 0,
-    failingSince: null,
-    lastSuccessAt: null,
-    lastFailureAt: null,
-    pausedUntil: null,
-    pauseMs: null,
-    disabledReason: null,
-    healthChangedAt: now,
-    probeLeaseUntil: null,
-    previousSigningSecret: null,
-    previousSecretExpiresAt: null,
-  };
+  return { ...healthColumns(healthyState(now)), probeLeaseUntil: null, previousSigningSecret: null, previousSecretExpiresAt: null };
 }
 
 const HEALTH_COLUMNS = [
@@ -186,9 +172,9 @@ export class CallbackService {
     if (input.autoDisableAfterHours !== undefined) next.autoDisableAfterHours = input.autoDisableAfterHours;
     // `enabled` is the DISABLED state's switch: off disables, on resumes (as resumeCallback).
     if (input.enabled === false && current.healthState !== CallbackState.DISABLED) {
-      Object.assign(next, { ...disabledColumns(disableHealth(healthOf(current), DISABLED_BY_ADMIN, new Date()).health) });
+      Object.assign(next, { ...healthColumns(disableHealth(healthOf(current), DISABLED_BY_ADMIN, new Date()).health) });
     } else if (input.enabled === true && current.healthState === CallbackState.DISABLED) {
-      Object.assign(next, { ...disabledColumns(resumeHealth(healthOf(current), new Date()).health), probeLeaseUntil: null });
+      Object.assign(next, { ...healthColumns(resumeHealth(healthOf(current), new Date()).health), probeLeaseUntil: null });
     }
     if (input.eventMappings != null) next.eventMappings = input.eventMappings as Callback['eventMappings'];
     if (input.conditions != null) next.conditions = { ...noConditions(), ...input.conditions } as Callback['conditions'];
@@ -283,19 +269,6 @@ export class CallbackService {
     }
     return draft;
   }
-}
-
-function disabledColumns(health: CallbackHealth): Partial<Callback> {
-  return {
-    healthState: health.state,
-    consecutiveFailures: health.consecutiveFailures,
-    consecutiveRefusals: health.consecutiveRefusals,
-    failingSince: health.failingSince,
-    pausedUntil: health.pausedUntil,
-    pauseMs: health.pauseMs,
-    disabledReason: health.disabledReason,
-    healthChangedAt: health.changedAt,
-  };
 }
 
 /** The template compiler names fields relative to the callback (urlTemplate); the API names them under `input`. */
