@@ -1,0 +1,86 @@
+// What the operation guard needs to know of an operation that does not depend on its variables,
+// worked out once per parsed operation (operation-guard.ts keeps it in a WeakMap keyed by the
+// operation node). Apollo keeps parsed documents in its document store per query text, so a
+// client sending the same mutation thousands of times a second is analysed once; a document
+// Apollo evicts takes its analysis with it. WebSocket operations are parsed per subscribe and
+// are analysed each time, as before.
+import { visit, type ArgumentNode, type ASTNode, type DocumentNode, type GraphQLArgument, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { selectsIntrospection } from './introspection';
+import { operationCost } from './query-cost';
+import { fieldsOf, fragmentsOf, type Fragments } from './selections';
+
+/** The arguments whose values the cost reads (query-cost.ts: pageSizeOf, batchSizeOf). */
+const COSTED_ARGUMENTS: ReadonlySet<string> = new Set(['first', 'inputs']);
+
+export interface MutationArgument {
+  /** The response key (alias or name) of the mutation field. */
+  mutation: string;
+  node: ArgumentNode;
+  definition: GraphQLArgument;
+}
+
+export interface OperationAnalysis {
+  fragments: Fragments;
+  selectsIntrospection: boolean;
+  /**
+   * The operation's cost when no argument it reads holds a variable (the same with any
+   * variables, or none); null when it must be worked out from the coerced variables.
+   */
+  staticCost: number | null;
+  /**
+   * Whether the variables as sent can stand in for the coerced ones when checking text: no
+   * variable has a default (coercion would add it). The checks then run on the values as sent,
+   * and coercion is only needed to confirm a refusal (see operation-guard.ts).
+   */
+  rawVariablesSuffice: boolean;
+  /** Every argument of the operation's mutation fields, in document order (none for queries). */
+  mutationArguments: MutationArgument[];
+}
+
+function holdsVariable(node: ASTNode): boolean {
+  let found = false;
+  visit(node, {
+    Variable() {
+      found = true;
+    },
+  });
+  return found;
+}
+
+function costReadsVariables(operation: OperationDefinitionNode, fragments: Fragments): boolean {
+  const nodes: ASTNode[] = [operation, ...fragments.values()];
+  let reads = false;
+  for (const node of nodes) {
+    visit(node, {
+      Argument(argument) {
+        if (COSTED_ARGUMENTS.has(argument.name.value) && holdsVariable(argument.value)) reads = true;
+      },
+    });
+  }
+  return reads;
+}
+
+/** Works out an operation's analysis; the operation guard keeps it per operation node. */
+export function analyseOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): OperationAnalysis {
+  const fragments = fragmentsOf(document);
+  const mutationArguments: MutationArgument[] = [];
+  if (operation.operation === 'mutation') {
+    const mutationFields = schema.getMutationType()?.getFields() ?? {};
+    for (const { field } of fieldsOf(operation.selectionSet, fragments)) {
+      const definition = mutationFields[field.name.value];
+      if (!definition) continue;
+      const mutation = field.alias?.value ?? field.name.value;
+      for (const node of field.arguments ?? []) {
+        const argDef = definition.args.find((a) => a.name === node.name.value);
+        if (argDef) mutationArguments.push({ mutation, node, definition: argDef });
+      }
+    }
+  }
+  return {
+    fragments,
+    selectsIntrospection: selectsIntrospection(operation, fragments),
+    staticCost: costReadsVariables(operation, fragments) ? null : operationCost(schema, operation, fragments, undefined),
+    rawVariablesSuffice: (operation.variableDefinitions ?? []).every((definition) => definition.defaultValue === undefined),
+    mutationArguments,
+  };
+}
