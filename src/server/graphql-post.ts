@@ -9,6 +9,8 @@ import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { GraphQLContext } from '../graphql/context';
+import type { GraphQLFastPath } from './graphql-fast-path';
 
 /** Request bodies (and WebSocket messages) larger than this are refused (413 / close 1009). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -93,11 +95,47 @@ export function isPlainGraphQLPost(req: http.IncomingMessage): boolean {
   return takesGraphQLPost(req.method, req.url, req.headers, MAX_BODY_BYTES);
 }
 
-export function createGraphQLPostHandler<C extends BaseContext>(
+export function createGraphQLPostHandler<C extends GraphQLContext & BaseContext>(
   apollo: ApolloServer<C>,
   context: (req: http.IncomingMessage) => Promise<C>,
   onError: (error: unknown, requestId: string | undefined) => void,
+  fastPath: GraphQLFastPath | null = null,
 ) {
+  const viaApollo = (req: http.IncomingMessage, res: http.ServerResponse, body: unknown): void => {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const url = req.url as string;
+    const query = url.indexOf('?');
+    apollo
+      .executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: 'POST', headers, search: query >= 0 ? url.slice(query) : '', body },
+        context: () => context(req),
+      })
+      .then(async (response) => {
+        const outgoing: Record<string, string> = {};
+        for (const [key, value] of response.headers) outgoing[key] = value;
+        const requestId = res.getHeader(REQUEST_ID_HEADER);
+        if (typeof requestId === 'string') outgoing[REQUEST_ID_HEADER] = requestId;
+        if (response.body.kind === 'complete') {
+          outgoing['content-length'] = String(Buffer.byteLength(response.body.string));
+          res.writeHead(response.status ?? 200, outgoing);
+          res.end(response.body.string);
+          return;
+        }
+        res.writeHead(response.status ?? 200, outgoing);
+        for await (const chunk of response.body.asyncIterator) res.write(chunk);
+        res.end();
+      })
+      .catch((error: unknown) => fail(res, error));
+  };
+  const fail = (res: http.ServerResponse, error: unknown): void => {
+    onError(error, res.getHeader(REQUEST_ID_HEADER) as string | undefined);
+    if (!res.headersSent) writeHttpError(res, 'internal');
+    else res.destroy();
+  };
+
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -108,37 +146,24 @@ export function createGraphQLPostHandler<C extends BaseContext>(
         writeHttpError(res, 'badRequest', parsed.reason);
         return;
       }
-      const headers = new HeaderMap();
-      for (const [key, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      const fast = fastPath?.answer(parsed.value, req.headers, () => context(req));
+      if (!fast) {
+        viaApollo(req, res, parsed.value);
+        return;
       }
-      const url = req.url as string;
-      const query = url.indexOf('?');
-      apollo
-        .executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: 'POST', headers, search: query >= 0 ? url.slice(query) : '', body: parsed.value },
-          context: () => context(req),
-        })
-        .then(async (response) => {
-          const outgoing: Record<string, string> = {};
-          for (const [key, value] of response.headers) outgoing[key] = value;
-          const requestId = res.getHeader(REQUEST_ID_HEADER);
-          if (typeof requestId === 'string') outgoing[REQUEST_ID_HEADER] = requestId;
-          if (response.body.kind === 'complete') {
-            outgoing['content-length'] = String(Buffer.byteLength(response.body.string));
-            res.writeHead(response.status ?? 200, outgoing);
-            res.end(response.body.string);
-            return;
-          }
-          res.writeHead(response.status ?? 200, outgoing);
-          for await (const chunk of response.body.asyncIterator) res.write(chunk);
-          res.end();
-        })
-        .catch((error: unknown) => {
-          onError(error, res.getHeader(REQUEST_ID_HEADER) as string | undefined);
-          if (!res.headersSent) writeHttpError(res, 'internal');
-          else res.destroy();
-        });
+      fast.then((answer) => {
+        if (!answer) {
+          viaApollo(req, res, parsed.value);
+          return;
+        }
+        const outgoing: Record<string, string> = {};
+        for (const [key, value] of answer.headers) outgoing[key] = value;
+        const requestId = res.getHeader(REQUEST_ID_HEADER);
+        if (typeof requestId === 'string') outgoing[REQUEST_ID_HEADER] = requestId;
+        outgoing['content-length'] = String(Buffer.byteLength(answer.body));
+        res.writeHead(answer.status, outgoing);
+        res.end(answer.body);
+      }, (error: unknown) => fail(res, error));
     });
   };
 }

@@ -24,6 +24,7 @@ import { createSharedSubscriptions } from '../graphql/shared-subscriptions';
 import { channelPrefix } from '../pubsub/cluster-pubsub';
 import { DomainError, ErrorCode } from '../common/errors';
 import { registerConsoleRoutes } from '../console/console-routes';
+import { createGraphQLFastPath, type GraphQLFastPath } from './graphql-fast-path';
 import { assignRequestId, createGraphQLPostHandler, isPlainGraphQLPost, MAX_BODY_BYTES, writeHttpError } from './graphql-post';
 
 export { MAX_BODY_BYTES };
@@ -45,6 +46,8 @@ export const SOCKET_KEY_SWEEP_MS = 5000;
 
 export interface HttpServerHandle {
   server: http.Server;
+  /** The shortcut for plain recordEvent/recordEvents POSTs (graphql-fast-path.ts). */
+  fastPath: GraphQLFastPath;
   /** Closes sockets whose key was revoked (called when a revocation is seen). */
   closeSocketsOfKey(keyId: string): void;
   stop(): Promise<void>;
@@ -284,6 +287,9 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
     // handler would stop it a second time and re-raise the signal into ours, and `npm start`
     // then hung on shutdown instead of exiting.
     stopOnTerminationSignals: false,
+    // formatError (format-error.ts) answers every error with fields of its own choosing; set
+    // here so that the answers do not depend on NODE_ENV, and so the fast path's match Apollo's.
+    includeStacktraceInErrorResponses: false,
     // A GET carrying Authorization cannot come from a plain cross-site form or image.
     csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     plugins: [
@@ -313,7 +319,8 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
     }),
     expressMiddleware(apollo, { context: ({ req }) => contextForRequest(req) }),
   );
-  graphqlPost = createGraphQLPostHandler(apollo, contextForRequest, (error, requestId) => logger.error({ err: error, requestId }, 'a GraphQL request failed outside of Apollo'));
+  const fastPath = createGraphQLFastPath({ schema, guard, validationRules: VALIDATION_RULES, parseOptions: { maxTokens: MAX_QUERY_TOKENS }, formatError });
+  graphqlPost = createGraphQLPostHandler(apollo, contextForRequest, (error, requestId) => logger.error({ err: error, requestId }, 'a GraphQL request failed outside of Apollo'), fastPath);
 
   // Body-parser failures: the client's fault, answered as the fast path answers them.
   app.use((error: { type?: string; status?: number; message?: string }, _req: Request, res: Response, next: NextFunction) => {
@@ -330,6 +337,7 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
 
   return {
     server,
+    fastPath,
     closeSocketsOfKey,
     async stop() {
       clearInterval(sweep);
