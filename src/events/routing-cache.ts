@@ -42,8 +42,11 @@ export class RoutingCache {
   private readonly apps = new Map<string, Entry<AppRouting | null>>();
   private globalMacros: Entry<Map<string, MacroDefinition>> | null = null;
   private networks: Entry<Map<string, string>> | null = null;
-  /** Bumped by every invalidation, so a load that raced with a change is not stored. */
+  /** Bumped by every invalidation, so a load that raced with a change is not stored (nor shared). */
   private generation = 0;
+  /** Loads in flight, shared by the calls that miss the same entry meanwhile. */
+  private readonly loadingApps = new Map<string, { generation: number; value: Promise<AppRouting | null>; load: Promise<unknown> }>();
+  private loadingNetworks: { generation: number; value: Promise<Map<string, string>> } | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -92,24 +95,50 @@ export class RoutingCache {
     const now = this.clock.now().getTime();
     const result = new Map<string, AppRouting | null>();
     const missing: string[] = [];
+    const joined: [string, Promise<AppRouting | null>][] = [];
     for (const id of new Set(appIds)) {
       const cached = this.apps.get(id);
-      if (cached && cached.expiresAt > now) result.set(id, cached.value);
+      if (cached && cached.expiresAt > now) {
+        result.set(id, cached.value);
+        continue;
+      }
+      // When an entry expires, every call in flight misses it at once: they share one load
+      // (started since the last invalidation) instead of each sending the same four queries.
+      const loading = this.loadingApps.get(id);
+      if (loading && loading.generation === this.generation) joined.push([id, loading.value]);
       else missing.push(id);
     }
-    if (missing.length === 0) return result;
+    if (missing.length > 0) {
+      const generation = this.generation;
+      const load = this.loadApps(missing, now, generation);
+      for (const id of missing) {
+        const value = load.then((routings) => routings.get(id) as AppRouting | null);
+        // Awaited below one by one: a failed load must not also surface as unhandled rejections.
+        value.catch(() => undefined);
+        this.loadingApps.set(id, { generation, value, load });
+        joined.push([id, value]);
+      }
+      const forget = () => {
+        for (const id of missing) if (this.loadingApps.get(id)?.load === load) this.loadingApps.delete(id);
+      };
+      load.then(forget, forget);
+    }
+    for (const [id, value] of joined) result.set(id, await value);
+    return result;
+  }
 
-    const generation = this.generation;
+  private async loadApps(missing: readonly string[], now: number, generation: number): Promise<Map<string, AppRouting | null>> {
     const [globalMacros, apps, callbacks, appMacros] = await Promise.all([
       this.loadGlobalMacros(now),
-      this.dataSource.getRepository(App).find({ where: { id: In(missing) } }),
+      this.dataSource.getRepository(App).find({ where: { id: In([...missing]) } }),
       this.dataSource.getRepository(Callback).find({
-        where: { appId: In(missing), enabled: true, deletedAt: IsNull() },
+        where: { appId: In([...missing]), enabled: true, deletedAt: IsNull() },
         order: { createdAt: 'ASC', id: 'ASC' },
       }),
-      this.dataSource.getRepository(Macro).find({ where: { scope: In(missing) } }),
+      this.dataSource.getRepository(Macro).find({ where: { scope: In([...missing]) } }),
     ]);
     const appsById = new Map(apps.map((app) => [app.id, app]));
+    const result = new Map<string, AppRouting | null>();
     for (const id of missing) {
       const app = appsById.get(id);
       const routing: AppRouting | null = app
@@ -133,9 +162,19 @@ export class RoutingCache {
     const now = this.clock.now().getTime();
     if (this.networks && this.networks.expiresAt > now) return this.networks.value;
     const generation = this.generation;
-    const rows = await this.dataSource.getRepository(Network).find({ select: { id: true, slug: true } });
-    const value = new Map(rows.map((n) => [n.slug, n.id]));
-    if (generation === this.generation) this.networks = { value, expiresAt: now + this.ttlMs };
+    if (this.loadingNetworks && this.loadingNetworks.generation === generation) return this.loadingNetworks.value;
+    const value = (async () => {
+      const rows = await this.dataSource.getRepository(Network).find({ select: { id: true, slug: true } });
+      const bySlug = new Map(rows.map((n) => [n.slug, n.id]));
+      if (generation === this.generation) this.networks = { value: bySlug, expiresAt: now + this.ttlMs };
+      return bySlug;
+    })();
+    const loading = { generation, value };
+    this.loadingNetworks = loading;
+    const done = () => {
+      if (this.loadingNetworks === loading) this.loadingNetworks = null;
+    };
+    value.then(done, done);
     return value;
   }
 
