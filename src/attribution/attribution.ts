@@ -85,10 +85,10 @@ export function touchpointType(e: Pick<SentAttribution, 'name' | 'networkId' | '
  * is no touchpoint itself, and names no network or a configured one (whose remembered
  * touchpoint gives its attributedAt). An unconfigured slug is SENT with nothing to look up.
  */
-export function needsRememberedTouchpoint(e: SentAttribution & UserIdentifiers): boolean {
-  if (e.deviceId === null && e.advertisingId === null && e.customerUserId === null) return false;
-  if (touchpointType(e) !== null) return false;
-  return e.networkSlug === null || e.networkId !== null;
+export function needsRememberedTouchpoint(sent: Pick<SentAttribution, 'name' | 'networkSlug' | 'networkId' | 'attribution'>, ids: UserIdentifiers): boolean {
+  if (ids.deviceId === null && ids.advertisingId === null && ids.customerUserId === null) return false;
+  if (touchpointType(sent) !== null) return false;
+  return sent.networkSlug === null || sent.networkId !== null;
 }
 
 /**

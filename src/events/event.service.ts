@@ -224,7 +224,7 @@ export class EventService {
     const queries = [];
     for (const valid of events) {
       const sent = sentAttribution(valid, networkIds, now);
-      if (!needsRememberedTouchpoint({ ...valid, ...sent })) continue;
+      if (!needsRememberedTouchpoint(sent, valid)) continue;
       const memoryDays = routings.get(valid.appId)?.app.attributionMemoryDays;
       if (memoryDays === undefined) continue;
       queries.push({ appId: valid.appId, occurredAt: sent.occurredAt, memoryDays, deviceId: valid.deviceId, advertisingId: valid.advertisingId, customerUserId: valid.customerUserId });
@@ -256,7 +256,7 @@ export class EventService {
       const routing = routings.get(valid.appId) as AppRouting;
       const sent = sentAttribution(valid, networkIds, now);
       const memoryDays = routing.app.attributionMemoryDays;
-      const through = needsRememberedTouchpoint({ ...valid, ...sent }) ? chooseTouchpoint(candidatesOf(valid, rememberedNow), sent.occurredAt, memoryDays) : null;
+      const through = needsRememberedTouchpoint(sent, valid) ? chooseTouchpoint(candidatesOf(valid, rememberedNow), sent.occurredAt, memoryDays) : null;
       const event = buildEvent(valid, routing, sent, attributeEvent(sent, through), now, newId(now.getTime()));
       const touchpoint = newTouchpoint(event, memoryDays);
       if (touchpoint) {

@@ -59,11 +59,11 @@ describe('needsRememberedTouchpoint', () => {
     ['an event of an unconfigured slug', { networkSlug: 'nowhere' }, false],
     ['a touchpoint itself', { name: 'install', networkSlug: 'a', networkId: 'n' }, false],
   ])('%s', (_label, fields, expected) => {
-    expect(needsRememberedTouchpoint({ ...sent(fields), ...noIds, deviceId: 'd1' })).toBe(expected);
+    expect(needsRememberedTouchpoint(sent(fields), { ...noIds, deviceId: 'd1' })).toBe(expected);
   });
 
   it('never without an identifier', () => {
-    expect(needsRememberedTouchpoint({ ...sent(), ...noIds })).toBe(false);
+    expect(needsRememberedTouchpoint(sent(), noIds)).toBe(false);
   });
 });
 
