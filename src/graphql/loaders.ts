@@ -28,22 +28,40 @@ export function createLoaders(dataSource: DataSource, deliveryStore: DeliverySto
       { cache },
     );
   }
-  return {
-    app: byId(App),
-    network: byId(Network),
-    callback: byId(Callback),
-    event: byId(Event),
-    /**
-     * Not cached: a subscription keeps one context for its whole life and resolves the same
-     * delivery again after every attempt, which must show the new attempt.
-     */
-    attemptsByDelivery: new DataLoader<string, DeliveryAttempt[]>(
+  const attemptsByDelivery = () =>
+    new DataLoader<string, DeliveryAttempt[]>(
       async (deliveryIds) => {
         const grouped = await deliveryStore.attemptsOf(deliveryIds);
         return deliveryIds.map((id) => grouped.get(id) ?? []);
       },
       { cache: false },
-    ),
+    );
+  // Made on first use: most requests (every recordEvent) use none of them.
+  let app: DataLoader<string, App | null> | undefined;
+  let network: DataLoader<string, Network | null> | undefined;
+  let callback: DataLoader<string, Callback | null> | undefined;
+  let event: DataLoader<string, Event | null> | undefined;
+  let attempts: DataLoader<string, DeliveryAttempt[]> | undefined;
+  return {
+    get app() {
+      return (app ??= byId(App));
+    },
+    get network() {
+      return (network ??= byId(Network));
+    },
+    get callback() {
+      return (callback ??= byId(Callback));
+    },
+    get event() {
+      return (event ??= byId(Event));
+    },
+    /**
+     * Not cached: a subscription keeps one context for its whole life and resolves the same
+     * delivery again after every attempt, which must show the new attempt.
+     */
+    get attemptsByDelivery() {
+      return (attempts ??= attemptsByDelivery());
+    },
   };
 }
 
