@@ -32,6 +32,10 @@ export class ApiKeyService {
   private readonly adminSecretHash: string;
   private readonly cache = new Map<string, CachedKey>();
   private readonly lastUsedWritten = new Map<string, number>();
+  /** Lookups in flight by secret hash. */
+  private readonly loading = new Map<string, { generation: number; principal: Promise<Principal | null> }>();
+  /** Bumped by forget(): a lookup that started before a revocation is neither shared nor kept. */
+  private generation = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -50,11 +54,27 @@ export class ApiKeyService {
     const nowMs = this.clock.now().getTime();
     const cached = this.cache.get(hash);
     if (cached && cached.expiresAt > nowMs) return cached.principal;
+    // When a key's entry expires, every request of that key in flight misses it at once: they
+    // share one lookup, unless a key was forgotten (revoked) since it started.
+    const loading = this.loading.get(hash);
+    if (loading && loading.generation === this.generation) return loading.principal;
+    const generation = this.generation;
+    const principal = this.lookUp(hash, nowMs, generation);
+    this.loading.set(hash, { generation, principal });
+    const done = () => {
+      if (this.loading.get(hash)?.principal === principal) this.loading.delete(hash);
+    };
+    principal.then(done, done);
+    return principal;
+  }
 
+  private async lookUp(hash: string, nowMs: number, generation: number): Promise<Principal | null> {
     const key = await this.dataSource.getRepository(ApiKey).findOneBy({ secretHash: hash });
     const principal = key && !key.revokedAt ? principalOf(key) : null;
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, { principal, keyId: key?.id ?? null, expiresAt: nowMs + KEY_CACHE_TTL_MS });
+    if (generation === this.generation) {
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(hash, { principal, keyId: key?.id ?? null, expiresAt: nowMs + KEY_CACHE_TTL_MS });
+    }
     if (key && principal) this.touch(key.id, nowMs);
     return principal;
   }
@@ -138,6 +158,7 @@ export class ApiKeyService {
 
   /** Drops cached lookups of this key (after revocation here or, through pub/sub, elsewhere). */
   forget(keyId: string): void {
+    this.generation++;
     for (const [hash, cached] of this.cache) if (cached.keyId === keyId) this.cache.delete(hash);
   }
 
