@@ -33,6 +33,11 @@ import { mayGetSuggestions, withoutSuggestions } from '../graphql/introspection'
 export const FAST_PATH_FIELDS: ReadonlySet<string> = new Set(['recordEvent', 'recordEvents']);
 /** Documents kept parsed and validated (a deployment's SDK backends send a handful). */
 export const FAST_PATH_DOCUMENTS = 64;
+/**
+ * Longer query texts go to Apollo (whose document store bounds itself by size): SDK backends
+ * send short documents with variables, and the texts kept here stay a few hundred KB at most.
+ */
+export const FAST_PATH_MAX_QUERY_CHARS = 4096;
 /** Apollo's answer type for a single result when the client states no preference (or JSON). */
 const APPLICATION_JSON = 'application/json; charset=utf-8';
 const ACCEPTS_JSON: ReadonlySet<string | undefined> = new Set([undefined, '*/*', 'application/json']);
@@ -71,7 +76,7 @@ function plainRequest(body: unknown): PlainRequest | null {
   const record = body as Record<string, unknown>;
   for (const key in record) if (!BODY_KEYS.has(key)) return null;
   const { query, variables, operationName } = record;
-  if (typeof query !== 'string' || query === '') return null;
+  if (typeof query !== 'string' || query === '' || query.length > FAST_PATH_MAX_QUERY_CHARS) return null;
   if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
   return {

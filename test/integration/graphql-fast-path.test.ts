@@ -144,6 +144,8 @@ describe.each(testDatabases())('the recordEvent fast path on %s', (kind) => {
     await post({ query: `${RECORD_ONE} query Other { __typename }`, operationName: 'Other' }, sdk);
     await post({ query: 'mutation($input: RecordEventInput!) { recordEvent(input: $input) { duplicate } nope }', variables: { input: event() } }, sdk);
     await post({ query: 'mutation($input: RecordEventInput!) { recordEvent(input: $input) { duplicate } nope }', variables: { input: event() } }, sdk);
+    const long = { query: `${RECORD_ONE} # ${'x'.repeat(5000)}`, variables: { input: event() } };
+    for (let i = 0; i < 2; i++) expect((await post({ ...long, variables: { input: event() } }, sdk)).status).toBe(200);
     expect(t.service.http.fastPath.answered).toBe(before);
   });
 });
