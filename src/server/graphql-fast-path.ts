@@ -58,6 +58,8 @@ export interface GraphQLFastPath {
   answer(body: unknown, headers: http.IncomingHttpHeaders, context: () => Promise<GraphQLContext>): Promise<FastAnswer | null> | null;
   /** Requests answered here since start (tests check which way a request went). */
   readonly answered: number;
+  /** Leaves every later request to Apollo (the server is stopping). */
+  close(): void;
 }
 
 interface Prepared {
@@ -223,11 +225,16 @@ export function createGraphQLFastPath(deps: {
   };
 
   let answered = 0;
+  let open = true;
   return {
     get answered() {
       return answered;
     },
+    close() {
+      open = false;
+    },
     answer(body, headers, context) {
+      if (!open) return null;
       if (!ACCEPTS_JSON.has(headers.accept)) return null;
       const request = plainRequest(body);
       if (!request) return null;

@@ -342,6 +342,8 @@ export async function createHttpServer(services: Services, schema: GraphQLSchema
     async stop() {
       clearInterval(sweep);
       stopListening();
+      // From here on requests get Apollo's answers while it drains and once it has stopped.
+      fastPath.close();
       await apollo.stop();
       await budget.close();
     },

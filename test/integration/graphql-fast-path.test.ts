@@ -148,4 +148,11 @@ describe.each(testDatabases())('the recordEvent fast path on %s', (kind) => {
     for (let i = 0; i < 2; i++) expect((await post({ ...long, variables: { input: event() } }, sdk)).status).toBe(200);
     expect(t.service.http.fastPath.answered).toBe(before);
   });
+
+  it('leaves every request to Apollo once closed (the server is stopping)', async () => {
+    const before = t.service.http.fastPath.answered;
+    t.service.http.fastPath.close();
+    expect((await post({ query: RECORD_ONE, variables: { input: event() } }, sdk)).body).toMatchObject({ data: { recordEvent: { duplicate: false } } });
+    expect(t.service.http.fastPath.answered).toBe(before);
+  });
 });
