@@ -310,7 +310,12 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
   }
 
   /** The row read by redeliver, locked where the database can (MySQL). */
-  async redeliverBatch(window: RedeliverWindow, after: WindowCursor | null, limit: number): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }> {
+  async redeliverBatch(
+    window: RedeliverWindow,
+    after: WindowCursor | null,
+    limit: number,
+    dueAtOf?: (index: number) => Date,
+  ): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }> {
     return withTransaction(this.dataSource, async (manager) => {
       const query = this.windowQuery(manager, window).andWhere('d.status IN (:...statuses)', { statuses: [...window.statuses] });
       if (after) {
@@ -323,15 +328,20 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
       const callbacks = await manager.getRepository(Callback).find({ select: { id: true, maxAttempts: true }, where: { id: In(callbackIds) }, withDeleted: true });
       const maxAttemptsOf = new Map(callbacks.map((c) => [c.id, c.maxAttempts]));
       const now = this.clock.now();
-      // One UPDATE per callback maxAttempts: maxAttempts becomes attempts + the callback's, as redeliver sets it.
-      const groups = new Map<number, Delivery[]>();
-      for (const row of rows) {
+      // One UPDATE per callback maxAttempts and due time: maxAttempts becomes attempts + the
+      // callback's, as redeliver sets it; a paced replay has one due time per step of many rows.
+      const groups = new Map<string, { n: number; dueAt: Date; rows: Delivery[] }>();
+      rows.forEach((row, index) => {
         const n = maxAttemptsOf.get(row.callbackId) ?? row.maxAttempts;
-        groups.set(n, [...(groups.get(n) ?? []), row]);
-      }
+        const dueAt = dueAtOf?.(index) ?? now;
+        const key = `${n}:${dueAt.getTime()}`;
+        const group = groups.get(key);
+        if (group) group.rows.push(row);
+        else groups.set(key, { n, dueAt, rows: [row] });
+      });
       const redelivered: Delivery[] = [];
-      for (const [n, group] of groups) {
-        const { maxAttempts: _m, ...common } = redeliverChanges(group[0] as Delivery, n, now);
+      for (const { n, dueAt, rows: group } of groups.values()) {
+        const { maxAttempts: _m, ...common } = redeliverChanges(group[0] as Delivery, n, now, dueAt);
         const attempts = this.dataSource.driver.escape('attempts');
         const updated = await manager
           .createQueryBuilder()
@@ -341,7 +351,7 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
           .execute();
         // The rows are locked (MySQL) or this process the only writer (SQLite).
         if ((updated.affected ?? group.length) !== group.length) throw new Error(`redelivered ${updated.affected} of ${group.length} deliveries; rolled back`);
-        for (const row of group) redelivered.push(applyChanges(row, redeliverChanges(row, n, now)));
+        for (const row of group) redelivered.push(applyChanges(row, redeliverChanges(row, n, now, dueAt)));
       }
       for (const statement of this.options.rollup?.statementsForReopened?.(rows.map((r) => ({ delivery: r, from: r.status }))) ?? []) {
         await manager.query(statement.sql, statement.parameters);
