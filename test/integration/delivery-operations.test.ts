@@ -268,6 +268,35 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
     expect(JSON.stringify(error)).toContain('overlapHours');
   }, 40_000);
 
+  it('rotateSigningSecret: once the overlap is over, previousSecretExpiresAt reads null and postbacks carry one signature', async () => {
+    let offsetMs = 0;
+    const moved = await startTestService(kind, { DISPATCHER: 'inline', DISPATCH_ALLOW_PRIVATE: 'true' }, { clock: { now: () => new Date(Date.now() + offsetMs) } });
+    try {
+      const mfx = configurationFixtures(moved.admin);
+      const app = await mfx.app();
+      const callback = await mfx.callback({ appId: app.id, urlTemplate: `${receiver.url('/overlap')}?e={{event_id}}`, signing: true });
+      const rotated = (await moved.admin.ok(RotateSigningSecretDocument, { callbackId: callback.id, overlapHours: 1 })).rotateSigningSecret;
+      const ends = Date.parse(rotated.previousSecretExpiresAt!);
+      const secretOf = async () => (await moved.admin.ok(CallbackSecretDocument, { id: callback.id })).callback!;
+      const signaturesOfNextPostback = async () => {
+        const [delivery] = (await moved.admin.ok(RecordEventDocument, { input: { appId: app.id, name: 'install' } })).recordEvent.deliveries;
+        const got = await waitFor(async () => receiver.received.find((r) => r.headers['webhook-id'] === delivery!.id), (r) => r !== undefined, { timeoutMs: 15_000, what: 'the postback' });
+        return String(got!.headers['webhook-signature']).split(' ').length;
+      };
+      // A minute before its end the old secret is shown and still signs.
+      offsetMs = ends - Date.now() - 60_000;
+      expect(Date.parse((await secretOf()).previousSecretExpiresAt!)).toBe(ends);
+      expect(await signaturesOfNextPostback()).toBe(2);
+      // A minute after, it is neither shown nor used, though its columns are still set.
+      offsetMs = ends - Date.now() + 60_000;
+      expect((await secretOf()).previousSecretExpiresAt).toBeNull();
+      expect((await secretOf()).signingSecret).toBe(rotated.signingSecret);
+      expect(await signaturesOfNextPostback()).toBe(1);
+    } finally {
+      await moved.stop();
+    }
+  }, 40_000);
+
   it('testCallback: one real signed send of the sample event, a fresh test_ webhook-id, no delivery stored, no retry', async () => {
     const app = await fx.app();
     const callback = await fx.callback({ appId: app.id, urlTemplate: `${receiver.url('/t')}?e={{event_name}}`, bodyTemplate: '{"event":"{{event_name}}"}', signing: true });
