@@ -563,7 +563,6 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
     log(`${kind}: pipeline p50/p95/p99 ${result.endToEnd.p50.toFixed(1)}/${result.endToEnd.p95.toFixed(1)}/${result.endToEnd.p99.toFixed(1)} ms, queue ${result.queue.grows ? 'GROWS' : 'steady'}`);
   }
   if (options.phases.includes('purge')) await purgePhase(ctx, kind, rate as number, out);
-  if (options.phases.includes('redeliver')) await redeliverPhase(ctx, db, kind, rate as number, out, dispatchWindow);
   if (soak) {
     const seconds = options.soakMinutes * 60;
     const result = await pipeline(ctx, db, kind, rate as number, seconds, 'soak', out);
@@ -585,6 +584,9 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
     out.soak = soakResult;
     log(`${kind}: soak RSS ${verdict.stable ? 'stable' : 'NOT stable'} (max deviation ${(verdict.maxDeviation * 100).toFixed(1)} %)`);
   }
+  // Last on this database: a paced replay (REDELIVER_MAX_PER_SECOND) outlasts the phase, and
+  // what is still due would be sent at once by the next service started on it.
+  if (options.phases.includes('redeliver')) await redeliverPhase(ctx, db, kind, rate as number, out, dispatchWindow);
 }
 
 // ---------------------------------------------------------------------------------------
