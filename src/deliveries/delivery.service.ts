@@ -104,8 +104,8 @@ export class DeliveryService implements AccessFacts {
       const batch: { redelivered: Delivery[]; next: WindowCursor | null } = await this.store.redeliverBatch(window, after, REDELIVER_BATCH, (i) => new Date(due[i] as number));
       queued += batch.redelivered.length;
       slot = advanceSlot(from, batch.redelivered.length, this.pace);
-      if (batch.redelivered.length > 0) lastDueAt = new Date(due[batch.redelivered.length - 1] as number);
       if (batch.redelivered.length > 0) {
+        lastDueAt = new Date(due[batch.redelivered.length - 1] as number);
         try {
           this.hub.statusChanged(batch.redelivered);
           this.hub.scheduled(batch.redelivered);
