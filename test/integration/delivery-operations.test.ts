@@ -372,10 +372,13 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
     const stopListening = t.service.services.deliveryHub.onStatusChanged((deliveries) => {
       for (const d of deliveries) if (d.status === DeliveryStatus.PENDING && d.dueAt && !planned.has(d.id)) planned.set(d.id, d.dueAt.getTime());
     });
+    const queuedTotal = async () => (await t.service.services.metrics.deliveriesQueued.get()).values.reduce((sum, v) => sum + v.value, 0);
+    const queuedBefore = await queuedTotal();
     const calledAt = Date.now();
     const result = (await t.admin.ok(RedeliverManyDocument, { filter })).redeliverMany;
     stopListening();
     expect(result).toEqual({ queued: 10_000, skipped: 7 });
+    expect((await queuedTotal()) - queuedBefore).toBe(10_000);
     await waitFor(async () => seen.size, (n) => n >= 10_000, { timeoutMs: 120_000, what: '10,000 redeliveries to arrive' });
 
     // Spread: in window order, never earlier than the call, steps of at most 200 due together,
