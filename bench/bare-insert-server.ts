@@ -1,9 +1,12 @@
-// The bare INSERT server for comparison: node:http taking the same recordEvent POST bodies as
-// the service, INSERTing one event row per request and answering with its id. What the machine
-// does for one event with no framework at all: MySQL through a mysql2 pool (prepared
-// statements, 16 connections, autocommit), SQLite through better-sqlite3 (a prepared
-// statement, WAL, synchronous=NORMAL as the service sets it). The table has the columns and
-// the unique (appId, eventId) key of the service's event table.
+// The bare INSERT server for comparison: node:http taking the same POST bodies as the service
+// and doing what the machine must do for them with no framework at all:
+// - a recordEvent body (`variables.input`): one event row INSERTed, its id answered;
+// - a recordEvents body (`variables.inputs`, e.g. 100 events): every row in ONE multi-row
+//   INSERT, the ids answered in order (issue #18: recordEvents × 100 against this).
+// MySQL through a mysql2 pool (prepared statements, one per row count, 16 connections,
+// autocommit), SQLite through better-sqlite3 (a prepared statement per row count, WAL,
+// synchronous=NORMAL as the service sets it). The table has the columns and the unique
+// (appId, eventId) key of the service's event table.
 //
 // argv: mysql DATABASE_URL | sqlite PATH
 import http from 'node:http';
@@ -18,7 +21,13 @@ const COLUMNS = [
 ] as const;
 export const BARE_POOL_SIZE = 16;
 
-type Insert = (row: unknown[]) => Promise<void> | void;
+/** INSERTs these rows (each COLUMNS.length values) in one statement. */
+type Insert = (rows: unknown[][]) => Promise<void> | void;
+
+function insertSql(count: number): string {
+  const row = `(${COLUMNS.map(() => '?').join(', ')})`;
+  return `INSERT INTO bare_event (${COLUMNS.join(', ')}) VALUES ${Array.from({ length: count }, () => row).join(', ')}`;
+}
 
 async function mysqlInsert(url: string): Promise<Insert> {
   const mysql = await import('mysql2/promise');
@@ -31,9 +40,11 @@ async function mysqlInsert(url: string): Promise<Insert> {
     limitAdTracking tinyint NOT NULL DEFAULT 0, params mediumtext NULL,
     UNIQUE KEY UQ_bare_event_app_event_id (appId, eventId)
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
-  const sql = `INSERT INTO bare_event (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
-  return async (row) => {
-    await pool.execute(sql, row as (string | number | Date | null)[]);
+  const statements = new Map<number, string>();
+  return async (rows) => {
+    let sql = statements.get(rows.length);
+    if (sql === undefined) statements.set(rows.length, (sql = insertSql(rows.length)));
+    await pool.execute(sql, rows.flat() as (string | number | Date | null)[]);
   };
 }
 
@@ -50,9 +61,11 @@ async function sqliteInsert(path: string): Promise<Insert> {
     limitAdTracking boolean NOT NULL DEFAULT 0, params text NULL
   );
   CREATE UNIQUE INDEX IF NOT EXISTS UQ_bare_event_app_event_id ON bare_event (appId, eventId);`);
-  const statement = db.prepare(`INSERT INTO bare_event (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
-  return (row) => {
-    statement.run(...row);
+  const statements = new Map<number, ReturnType<typeof db.prepare>>();
+  return (rows) => {
+    let statement = statements.get(rows.length);
+    if (statement === undefined) statements.set(rows.length, (statement = db.prepare(insertSql(rows.length))));
+    statement.run(...rows.flat());
   };
 }
 
@@ -72,19 +85,26 @@ async function main(): Promise<void> {
     req.on('end', () => {
       void (async () => {
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { variables?: { input?: Record<string, unknown> } };
-          const input = body.variables?.input ?? {};
-          const id = randomUUID();
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { variables?: { input?: Record<string, unknown>; inputs?: Record<string, unknown>[] } };
+          const many = Array.isArray(body.variables?.inputs);
+          const inputs = many ? (body.variables?.inputs as Record<string, unknown>[]) : [body.variables?.input ?? {}];
           const now = new Date();
-          const occurredAt = typeof input.occurredAt === 'string' ? new Date(input.occurredAt) : now;
-          const str = (key: string) => (typeof input[key] === 'string' ? (input[key] as string) : null);
-          await insert([
-            id, str('appId'), str('eventId'), str('name') ?? 'unnamed', time(occurredAt), time(now), str('advertisingId'), str('ipAddress'),
-            str('userAgent'), str('country'), str('platform'), str('campaignId'), null, str('network'),
-            typeof input.revenue === 'number' ? input.revenue : null, str('currency'), input.limitAdTracking === true ? 1 : 0,
-            input.params ? JSON.stringify(input.params) : null,
-          ]);
-          const payload = JSON.stringify({ data: { recordEvent: { duplicate: false, event: { id } } } });
+          const ids: string[] = [];
+          const rows = inputs.map((input) => {
+            const id = randomUUID();
+            ids.push(id);
+            const occurredAt = typeof input.occurredAt === 'string' ? new Date(input.occurredAt) : now;
+            const str = (key: string) => (typeof input[key] === 'string' ? (input[key] as string) : null);
+            return [
+              id, str('appId'), str('eventId'), str('name') ?? 'unnamed', time(occurredAt), time(now), str('advertisingId'), str('ipAddress'),
+              str('userAgent'), str('country'), str('platform'), str('campaignId'), null, str('network'),
+              typeof input.revenue === 'number' ? input.revenue : null, str('currency'), input.limitAdTracking === true ? 1 : 0,
+              input.params ? JSON.stringify(input.params) : null,
+            ];
+          });
+          if (rows.length > 0) await insert(rows);
+          const answers = ids.map((id) => ({ duplicate: false, event: { id } }));
+          const payload = JSON.stringify({ data: many ? { recordEvents: answers } : { recordEvent: answers[0] } });
           res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
           res.end(payload);
         } catch (error) {

@@ -150,55 +150,62 @@ async function ingestPhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseR
     const fx = await createFixtures(service.origin, ctx.receiverPort);
     const target = sdkTarget(service, fx);
 
-    if (options.phases.includes('ingest')) {
-      // Service and bare INSERT server take turns, so a slow stretch of this shared machine (or
-      // the database's background work after a heavy phase) falls on both alike.
-      const rounds = options.rounds;
-      const seconds = options.durationSeconds / rounds;
-      log(`${kind}: single recordEvent (dispatcher off) and the bare INSERT server, ${options.concurrency} in flight, ${rounds} × ${seconds.toFixed(1)} s each, alternating`);
-      const bare = benchChild('bare-insert-server.js', [kind, db.bareTarget], ctx.runDir, 'bare INSERT server');
+    // The bare INSERT server answers both phases: one INSERT per recordEvent body, one multi-row
+    // INSERT per recordEvents body.
+    const bare = benchChild('bare-insert-server.js', [kind, db.bareTarget], ctx.runDir, 'bare INSERT server');
+    try {
       const { port } = await waitFor<{ type: 'ready'; port: number }>(bare, 'ready');
       const bareTarget = { origin: `http://127.0.0.1:${port}`, path: '/graphql', headers: target.headers };
       const servicePids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, generator: process.pid };
       const barePids = { bare: bare.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, generator: process.pid };
-      const serviceRounds: ClosedLoopResult[] = [];
-      const bareRounds: ClosedLoopResult[] = [];
-      const serviceCpu: Record<string, number>[] = [];
-      const bareCpu: Record<string, number>[] = [];
-      for (let round = 0; round < rounds; round++) {
-        const warmupSeconds = round === 0 ? options.warmupSeconds : Math.min(1, options.warmupSeconds);
-        let cpu0 = probeCpu(servicePids);
-        const s = await closedLoop(target, { concurrency: options.concurrency, warmupSeconds, seconds, body: singleBody(fx, `${ctx.nonce}-single-${round}`) });
-        serviceCpu.push(cpuPerUnit(cpu0, probeCpu(servicePids), s.ok + s.failed));
-        serviceRounds.push(s);
-        cpu0 = probeCpu(barePids);
-        const b = await closedLoop(bareTarget, { concurrency: options.concurrency, warmupSeconds, seconds, body: singleBody(fx, `${ctx.nonce}-bare-${round}`) });
-        bareCpu.push(cpuPerUnit(cpu0, probeCpu(barePids), b.ok + b.failed));
-        bareRounds.push(b);
-        log(`${kind}: round ${round + 1}: service ${s.rate.toFixed(0)} req/s, bare ${b.rate.toFixed(0)} req/s`);
-      }
-      await stopChild(bare);
-      const single = mergeRounds(serviceRounds);
-      const bareResult = mergeRounds(bareRounds);
-      assertClean(single, 'single recordEvent');
-      assertClean(bareResult, 'bare INSERT server');
-      out.ingest = { service: single, bare: bareResult, serviceCpuMicros: averageCpu(serviceCpu), bareCpuMicros: averageCpu(bareCpu), rounds };
-    }
+      // Service and bare INSERT server take turns, so a slow stretch of this shared machine (or
+      // the database's background work after a heavy phase) falls on both alike.
+      const alternate = async (what: string, concurrency: number, body: (who: 'service' | 'bare', round: number) => (i: number) => string, perRequest: number) => {
+        const rounds = options.rounds;
+        const seconds = options.durationSeconds / rounds;
+        const serviceRounds: ClosedLoopResult[] = [];
+        const bareRounds: ClosedLoopResult[] = [];
+        const serviceCpu: Record<string, number>[] = [];
+        const bareCpu: Record<string, number>[] = [];
+        for (let round = 0; round < rounds; round++) {
+          const warmupSeconds = round === 0 ? options.warmupSeconds : Math.min(1, options.warmupSeconds);
+          let cpu0 = probeCpu(servicePids);
+          const sr = await closedLoop(target, { concurrency, warmupSeconds, seconds, body: body('service', round) });
+          serviceCpu.push(cpuPerUnit(cpu0, probeCpu(servicePids), (sr.ok + sr.failed) * perRequest));
+          serviceRounds.push(sr);
+          cpu0 = probeCpu(barePids);
+          const br = await closedLoop(bareTarget, { concurrency, warmupSeconds, seconds, body: body('bare', round) });
+          bareCpu.push(cpuPerUnit(cpu0, probeCpu(barePids), (br.ok + br.failed) * perRequest));
+          bareRounds.push(br);
+          log(`${kind}: ${what} round ${round + 1}: service ${(sr.rate * perRequest).toFixed(0)}/s, bare ${(br.rate * perRequest).toFixed(0)}/s`);
+        }
+        const merged = { service: mergeRounds(serviceRounds), bare: mergeRounds(bareRounds), serviceCpu: averageCpu(serviceCpu), bareCpu: averageCpu(bareCpu), rounds };
+        assertClean(merged.service, `${what} (service)`);
+        assertClean(merged.bare, `${what} (bare INSERT server)`);
+        return merged;
+      };
 
-    if (options.phases.includes('batch')) {
-      log(`${kind}: recordEvents × ${options.batchSize}, ${options.batchConcurrency} in flight, ${options.warmupSeconds}+${options.durationSeconds} s`);
-      const pids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, generator: process.pid };
-      const cpu0 = probeCpu(pids);
-      const batch = await closedLoop(target, {
-        concurrency: options.batchConcurrency,
-        warmupSeconds: options.warmupSeconds,
-        seconds: options.durationSeconds,
-        body: batchBody(fx, `${ctx.nonce}-batch`, options.batchSize),
-      });
-      const cpu = cpuPerUnit(cpu0, probeCpu(pids), (batch.ok + batch.failed) * options.batchSize);
-      assertClean(batch, 'recordEvents');
-      out.batch = { requests: batch, eventsPerSecond: batch.rate * options.batchSize, batchSize: options.batchSize, cpuMicrosPerEvent: cpu };
-      log(`${kind}: ${out.batch.eventsPerSecond.toFixed(0)} events/s in batches`);
+      if (options.phases.includes('ingest')) {
+        log(`${kind}: single recordEvent (dispatcher off) and the bare INSERT server, ${options.concurrency} in flight, ${options.rounds} × ${(options.durationSeconds / options.rounds).toFixed(1)} s each, alternating`);
+        const single = await alternate('single recordEvent', options.concurrency, (who, round) => singleBody(fx, `${ctx.nonce}-${who === 'bare' ? 'bare' : 'single'}-${round}`), 1);
+        out.ingest = { service: single.service, bare: single.bare, serviceCpuMicros: single.serviceCpu, bareCpuMicros: single.bareCpu, rounds: single.rounds };
+      }
+
+      if (options.phases.includes('batch')) {
+        const size = options.batchSize;
+        log(`${kind}: recordEvents × ${size} and the bare INSERT server (one ${size}-row INSERT per request), ${options.batchConcurrency} in flight, ${options.rounds} × ${(options.durationSeconds / options.rounds).toFixed(1)} s each, alternating`);
+        const batch = await alternate(`recordEvents × ${size}`, options.batchConcurrency, (who, round) => batchBody(fx, `${ctx.nonce}-${who === 'bare' ? 'bare-batch' : 'batch'}-${round}`, size), size);
+        out.batch = {
+          requests: batch.service,
+          eventsPerSecond: batch.service.rate * size,
+          batchSize: size,
+          cpuMicrosPerEvent: batch.serviceCpu,
+          bare: { requests: batch.bare, eventsPerSecond: batch.bare.rate * size, cpuMicrosPerEvent: batch.bareCpu },
+        };
+        log(`${kind}: ${out.batch.eventsPerSecond.toFixed(0)} events/s in batches (bare ${out.batch.bare?.eventsPerSecond.toFixed(0)})`);
+      }
+    } finally {
+      await stopChild(bare);
     }
   } finally {
     await service.stop();
@@ -556,7 +563,6 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
     log(`${kind}: pipeline p50/p95/p99 ${result.endToEnd.p50.toFixed(1)}/${result.endToEnd.p95.toFixed(1)}/${result.endToEnd.p99.toFixed(1)} ms, queue ${result.queue.grows ? 'GROWS' : 'steady'}`);
   }
   if (options.phases.includes('purge')) await purgePhase(ctx, kind, rate as number, out);
-  if (options.phases.includes('redeliver')) await redeliverPhase(ctx, db, kind, rate as number, out, dispatchWindow);
   if (soak) {
     const seconds = options.soakMinutes * 60;
     const result = await pipeline(ctx, db, kind, rate as number, seconds, 'soak', out);
@@ -578,6 +584,9 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
     out.soak = soakResult;
     log(`${kind}: soak RSS ${verdict.stable ? 'stable' : 'NOT stable'} (max deviation ${(verdict.maxDeviation * 100).toFixed(1)} %)`);
   }
+  // Last on this database: a paced replay (REDELIVER_MAX_PER_SECOND) outlasts the phase, and
+  // what is still due would be sent at once by the next service started on it.
+  if (options.phases.includes('redeliver')) await redeliverPhase(ctx, db, kind, rate as number, out, dispatchWindow);
 }
 
 // ---------------------------------------------------------------------------------------

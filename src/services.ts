@@ -88,6 +88,7 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
   const deliveryHub = new DeliveryHub();
   const metrics = new ServiceMetrics(deps.dataSource, deliveryStore, clock);
   deliveryHub.onQueued((deliveries) => metrics.deliveriesQueued.inc(deliveries.length));
+  deliveryHub.onScheduled((deliveries) => metrics.deliveriesQueued.inc(deliveries.length));
   pubsub.on('config-changed', (change) => {
     if (change.kind === 'networks') void metrics.refreshNetworkNames().catch((error) => logger.warn({ err: error }, 'could not refresh network names for metrics'));
   });
@@ -147,7 +148,7 @@ export function createServices(deps: CoreDeps & { adminSecret: string }): Servic
     callbacks,
     routing,
     events,
-    deliveries: new DeliveryService(deliveryStore, dataSource, deliveryHub, deps.logger),
+    deliveries: new DeliveryService(deliveryStore, dataSource, deliveryHub, deps.logger, clock, { perSecond: deps.config.redeliverMaxPerSecond }),
     exchangeRates,
     presets: new PresetService(dataSource, macros, callbacks),
     deliveryStats: new DeliveryStatsRollup(dataSource),

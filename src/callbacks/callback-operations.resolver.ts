@@ -12,12 +12,18 @@ import { healthView } from './callback-health';
 import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
 import { RecordEventInput } from '../events/event.resolver';
 import { Callback, CallbackHealthView } from './callback.entity';
+import { previousSecretInForce } from './secret-rotation';
 
 @Resolver(() => Callback)
 export class CallbackOperationsResolver {
   @FieldResolver(() => CallbackHealthView)
   health(@Root() callback: Callback): CallbackHealthView {
     return healthView(callback);
+  }
+
+  @FieldResolver(() => Date, { nullable: true, description: 'while a rotated-out secret is still honoured, postbacks carry both signatures' })
+  previousSecretExpiresAt(@Root() callback: Callback, @Ctx() ctx: GraphQLContext): Date | null {
+    return previousSecretInForce(callback, ctx.services.clock.now())?.expiresAt ?? null;
   }
 
   @Mutation(() => Callback, { description: 'back to HEALTHY (and enabled) at once' })

@@ -14,6 +14,7 @@ import type { SendResult } from '../dispatch/sender';
 import type { EventInput } from '../events/event-validation';
 import type { EventService } from '../events/event.service';
 import type { CallbackService } from './callback.service';
+import { previousSecretInForce } from './secret-rotation';
 
 export function testWebhookId(): string {
   return `test_${randomBytes(12).toString('hex')}`;
@@ -32,7 +33,7 @@ export class CallbackTestSender {
     const callback = await this.callbacks.getById(callbackId);
     const rendered = await this.events.preview(callbackId, input);
     const now = this.clock.now();
-    const previousValid = callback.previousSigningSecret !== null && callback.previousSecretExpiresAt !== null && callback.previousSecretExpiresAt > now;
+    const previous = previousSecretInForce(callback, now);
     // A sender of its own, closed after: test sends are rare, and the dispatcher's pool is for deliveries.
     const sender = createSender(this.config.dispatchSender, {
       allowPrivate: this.config.dispatchAllowPrivate,
@@ -50,7 +51,7 @@ export class CallbackTestSender {
         body: rendered.body,
         timeoutMs: callback.timeoutMs,
         signingSecret: callback.signingSecret,
-        previousSigningSecret: previousValid ? callback.previousSigningSecret : null,
+        previousSigningSecret: previous?.secret ?? null,
       });
       this.sent(result);
       return Object.assign(new DeliveryAttempt(), { id: newId(), deliveryId: id, ...attemptFromResult(1, result) });

@@ -197,7 +197,7 @@ export class Callback {
   @Column({ type: 'varchar', length: 100, nullable: true })
   previousSigningSecret: string | null;
 
-  @Field(() => Date, { nullable: true, description: 'while a rotated-out secret is still honoured, postbacks carry both signatures' })
+  /** Exposed through CallbackOperationsResolver.previousSecretExpiresAt: null once the overlap is over. */
   @Column({ ...TIME_COLUMN, nullable: true })
   previousSecretExpiresAt: Date | null;
 

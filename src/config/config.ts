@@ -24,6 +24,8 @@ export interface Config {
   dispatchBreakerMaxPauseMs: number;
   dispatchAllowPrivate: boolean;
   dispatchSender: 'got' | 'undici';
+  /** REDELIVER_MAX_PER_SECOND: how fast one redeliverMany's deliveries fall due (redeliver-pace.ts). */
+  redeliverMaxPerSecond: number;
   /**
    * run: apply pending migrations at start (serialized across processes by a database lock).
    * skip: never run DDL; start only when the schema is current (for nodes whose database user
@@ -171,6 +173,9 @@ export function loadConfig(env: Env): Config {
     // undici by default: got costs about five times its CPU per request, and with got the inline
     // dispatcher cannot keep up with half the peak ingest rate on a 2-core machine (BENCHMARKS.md).
     dispatchSender: choiceSetting(env, 'DISPATCH_SENDER', ['got', 'undici'] as const, 'undici'),
+    // A replay beside live traffic: about 5 % of a core's worth of postbacks on the benchmark
+    // machine, and 720,000 an hour (BENCHMARKS.md, "redeliverMany beside the pipeline").
+    redeliverMaxPerSecond: intSetting(env, 'REDELIVER_MAX_PER_SECOND', 200, 1, 1_000_000),
     migrations: choiceSetting(env, 'MIGRATIONS', ['run', 'skip'] as const, 'run'),
     retention: {
       days: intSetting(env, 'RETENTION_DAYS', 30, 0, 36_500),

@@ -142,9 +142,10 @@ export function expiredLeaseTakeover(
 /**
  * A new round for a finished delivery: the attempt history and count stay, and the callback's
  * maxAttempts more attempts are allowed from there. deliveredAt is cleared until it is
- * delivered again; lastStatusCode and lastError keep describing the latest attempt.
+ * delivered again; lastStatusCode and lastError keep describing the latest attempt. Due at
+ * `dueAt` (a paced redeliverMany), now by default.
  */
-export function redeliverChanges(delivery: Delivery, callbackMaxAttempts: number, now: Date): DeliveryChanges {
+export function redeliverChanges(delivery: Delivery, callbackMaxAttempts: number, now: Date, dueAt: Date = now): DeliveryChanges {
   if (IN_PROGRESS_STATUSES.includes(delivery.status)) {
     throw new ConflictError(`delivery ${delivery.id} is still ${delivery.status}; only a DELIVERED or FAILED delivery can be redelivered`, {
       deliveryId: delivery.id,
@@ -154,8 +155,8 @@ export function redeliverChanges(delivery: Delivery, callbackMaxAttempts: number
   return {
     status: DeliveryStatus.PENDING,
     maxAttempts: delivery.attempts + callbackMaxAttempts,
-    nextAttemptAt: now,
-    dueAt: now,
+    nextAttemptAt: dueAt,
+    dueAt,
     leaseOwner: null,
     deliveredAt: null,
     updatedAt: now,

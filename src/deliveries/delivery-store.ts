@@ -153,9 +153,15 @@ export interface DeliveryStore {
   /**
    * redeliverMany, one batch: up to `limit` matching deliveries of the window after `after` (in
    * createdAt, id order) redelivered as `redeliver` would, in one short transaction. `next`: the
-   * cursor of the following batch; null when the window is done.
+   * cursor of the following batch; null when the window is done. `dueAtOf(i)`: the due time of
+   * the batch's i-th delivery (in that order) instead of now (a paced replay, redeliver-pace.ts).
    */
-  redeliverBatch(window: RedeliverWindow, after: WindowCursor | null, limit: number): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }>;
+  redeliverBatch(
+    window: RedeliverWindow,
+    after: WindowCursor | null,
+    limit: number,
+    dueAtOf?: (index: number) => Date,
+  ): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }>;
   /** Deliveries of the window matching its filters (statuses aside) that are PENDING, SENDING or RETRYING. */
   countInProgress(window: RedeliverWindow): Promise<number>;
   /** The earliest dueAt of any live delivery (a lease end for SENDING ones); null when none is live. */

@@ -5,7 +5,9 @@ import type { Logger } from '../common/logger';
 import type { AccessFacts } from '../auth/scope';
 import { Callback } from '../callbacks/callback.entity';
 import { isUuid } from '../common/ids';
+import type { Clock } from '../common/clock';
 import type { DeliveryHub } from './delivery-hub';
+import { advanceSlot, dueTimes, pauseAfterBatch, type ReplayPace, type ReplaySlot, startSlot } from './redeliver-pace';
 import type { DeliveryPage, DeliveryStore, RedeliverWindow, WindowCursor } from './delivery-store';
 import type { Delivery } from './delivery.entity';
 
@@ -46,6 +48,11 @@ export function pageSize(first: number | null | undefined): number {
 /** Deliveries redelivered per transaction by redeliverMany. */
 export const REDELIVER_BATCH = 500;
 
+/** The shortest pause between two batches of redeliverMany. */
+export const MIN_REDELIVER_PAUSE_MS = 10;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** Reading deliveries for the API, and redeliver; the rows themselves are the store's. */
 export class DeliveryService implements AccessFacts {
   constructor(
@@ -53,6 +60,9 @@ export class DeliveryService implements AccessFacts {
     private readonly dataSource: DataSource,
     private readonly hub: DeliveryHub,
     private readonly logger: Logger,
+    private readonly clock: Clock,
+    /** redeliverMany's rate (REDELIVER_MAX_PER_SECOND). */
+    private readonly pace: ReplayPace,
   ) {}
 
   findById(id: string): Promise<Delivery | null> {
@@ -71,36 +81,49 @@ export class DeliveryService implements AccessFacts {
   }
 
   /**
-   * A new round of attempts for a DELIVERED or FAILED delivery (the rules: DeliveryStore.redeliver),
-   * announced as queued and as a status change once committed.
-   */
-  /**
    * redeliverMany: the window in batches of REDELIVER_BATCH, each its own short transaction,
-   * announced as queued once committed, yielding to the event loop between batches so the
-   * dispatcher and the API carry on while it runs.
+   * paced so that a replay of many thousands leaves live traffic its latency:
+   * - the deliveries fall due at `pace.perSecond` (REDELIVER_MAX_PER_SECOND), in steps of one
+   *   due time per REDELIVER_SLICE_MS or more (redeliver-pace.ts), and are not handed to the
+   *   inline dispatcher at once: dispatchers' due scans take them as they fall due, so the
+   *   sends are spread over the replay's whole span;
+   * - after each batch the call waits at least as long as the batch took, so its write
+   *   transactions take at most about half of the database's time.
+   * It answers once every batch is written, with exact counts.
    */
   async redeliverMany(window: RedeliverWindow): Promise<{ queued: number; skipped: number }> {
     const skipped = await this.store.countInProgress(window);
     let queued = 0;
     let after: WindowCursor | null = null;
+    let slot: ReplaySlot | null = null;
+    let lastDueAt: Date | null = null;
     do {
-      const batch: { redelivered: Delivery[]; next: WindowCursor | null } = await this.store.redeliverBatch(window, after, REDELIVER_BATCH);
+      const batchStart = performance.now();
+      const from: ReplaySlot = startSlot(slot, this.clock.now().getTime(), this.pace);
+      const due = dueTimes(from, REDELIVER_BATCH, this.pace);
+      const batch: { redelivered: Delivery[]; next: WindowCursor | null } = await this.store.redeliverBatch(window, after, REDELIVER_BATCH, (i) => new Date(due[i] as number));
       queued += batch.redelivered.length;
+      slot = advanceSlot(from, batch.redelivered.length, this.pace);
       if (batch.redelivered.length > 0) {
+        lastDueAt = new Date(due[batch.redelivered.length - 1] as number);
         try {
           this.hub.statusChanged(batch.redelivered);
-          this.hub.queued(batch.redelivered);
+          this.hub.scheduled(batch.redelivered);
         } catch (error) {
           this.logger.error({ err: error }, 'a delivery listener failed after redeliverMany');
         }
       }
       after = batch.next;
-      await new Promise((resolve) => setImmediate(resolve));
+      if (after !== null) await sleep(pauseAfterBatch(performance.now() - batchStart, MIN_REDELIVER_PAUSE_MS));
     } while (after !== null);
-    this.logger.info({ queued, skipped, from: window.from, to: window.to }, 'redelivered a window');
+    this.logger.info({ queued, skipped, from: window.from, to: window.to, perSecond: this.pace.perSecond, lastDueAt }, 'redelivered a window');
     return { queued, skipped };
   }
 
+  /**
+   * A new round of attempts for a DELIVERED or FAILED delivery (the rules: DeliveryStore.redeliver),
+   * announced as queued and as a status change once committed.
+   */
   async redeliver(id: string): Promise<Delivery> {
     const delivery = await this.store.redeliver(id);
     try {

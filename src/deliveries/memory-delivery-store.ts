@@ -159,7 +159,12 @@ export class MemoryDeliveryStore implements DeliveryStore {
     return copy(updated);
   }
 
-  async redeliverBatch(window: RedeliverWindow, after: WindowCursor | null, limit: number): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }> {
+  async redeliverBatch(
+    window: RedeliverWindow,
+    after: WindowCursor | null,
+    limit: number,
+    dueAtOf?: (index: number) => Date,
+  ): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }> {
     const key = (d: { createdAt: Date; id: string }) => [d.createdAt.getTime(), d.id] as const;
     const later = (d: Delivery) => !after || key(d)[0] > after.createdAt.getTime() || (key(d)[0] === after.createdAt.getTime() && d.id > after.id);
     const rows = [...this.rows.values()]
@@ -167,8 +172,8 @@ export class MemoryDeliveryStore implements DeliveryStore {
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1))
       .slice(0, limit);
     const now = this.clock.now();
-    const redelivered = rows.map((row) => {
-      const updated = applyChanges(row, redeliverChanges(row, this.callbacks.get(row.callbackId)?.maxAttempts ?? row.maxAttempts, now));
+    const redelivered = rows.map((row, index) => {
+      const updated = applyChanges(row, redeliverChanges(row, this.callbacks.get(row.callbackId)?.maxAttempts ?? row.maxAttempts, now, dueAtOf?.(index)));
       this.rows.set(row.id, updated);
       return copy(updated);
     });

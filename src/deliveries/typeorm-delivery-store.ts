@@ -310,7 +310,12 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
   }
 
   /** The row read by redeliver, locked where the database can (MySQL). */
-  async redeliverBatch(window: RedeliverWindow, after: WindowCursor | null, limit: number): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }> {
+  async redeliverBatch(
+    window: RedeliverWindow,
+    after: WindowCursor | null,
+    limit: number,
+    dueAtOf?: (index: number) => Date,
+  ): Promise<{ redelivered: Delivery[]; next: WindowCursor | null }> {
     return withTransaction(this.dataSource, async (manager) => {
       const query = this.windowQuery(manager, window).andWhere('d.status IN (:...statuses)', { statuses: [...window.statuses] });
       if (after) {
@@ -323,25 +328,42 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
       const callbacks = await manager.getRepository(Callback).find({ select: { id: true, maxAttempts: true }, where: { id: In(callbackIds) }, withDeleted: true });
       const maxAttemptsOf = new Map(callbacks.map((c) => [c.id, c.maxAttempts]));
       const now = this.clock.now();
-      // One UPDATE per callback maxAttempts: maxAttempts becomes attempts + the callback's, as redeliver sets it.
+      // One UPDATE per callback maxAttempts: maxAttempts becomes attempts + the callback's, as
+      // redeliver sets it. A paced replay gives its rows a few due times (one per step of many
+      // rows): a CASE over the steps' id lists, so a batch stays one statement.
       const groups = new Map<number, Delivery[]>();
-      for (const row of rows) {
+      const dueAtById = new Map<string, Date>();
+      rows.forEach((row, index) => {
         const n = maxAttemptsOf.get(row.callbackId) ?? row.maxAttempts;
         groups.set(n, [...(groups.get(n) ?? []), row]);
-      }
+        dueAtById.set(row.id, dueAtOf?.(index) ?? now);
+      });
       const redelivered: Delivery[] = [];
+      const q = (name: string) => this.dataSource.driver.escape(name);
       for (const [n, group] of groups) {
-        const { maxAttempts: _m, ...common } = redeliverChanges(group[0] as Delivery, n, now);
-        const attempts = this.dataSource.driver.escape('attempts');
+        const { maxAttempts: _m, dueAt: _d, nextAttemptAt: _a, ...common } = redeliverChanges(group[0] as Delivery, n, now);
+        const steps = new Map<number, string[]>();
+        for (const row of group) {
+          const at = (dueAtById.get(row.id) as Date).getTime();
+          steps.set(at, [...(steps.get(at) ?? []), row.id]);
+        }
+        const parameters: Record<string, unknown> = {};
+        const cases = [...steps].map(([at, ids], k) => {
+          parameters[`stepIds${k}`] = ids;
+          parameters[`stepAt${k}`] = dbTime(this.dataSource, new Date(at));
+          return `WHEN ${q('id')} IN (:...stepIds${k}) THEN :stepAt${k}`;
+        });
+        const dueAt = () => (steps.size === 1 ? ':stepAt0' : `CASE ${cases.join(' ')} END`);
         const updated = await manager
           .createQueryBuilder()
           .update(Delivery)
-          .set({ ...common, maxAttempts: () => `${attempts} + ${Math.trunc(n)}` })
+          .set({ ...common, dueAt, nextAttemptAt: dueAt, maxAttempts: () => `${q('attempts')} + ${Math.trunc(n)}` })
           .where({ id: In(group.map((d) => d.id)), status: In([...window.statuses]) })
+          .setParameters(parameters)
           .execute();
         // The rows are locked (MySQL) or this process the only writer (SQLite).
         if ((updated.affected ?? group.length) !== group.length) throw new Error(`redelivered ${updated.affected} of ${group.length} deliveries; rolled back`);
-        for (const row of group) redelivered.push(applyChanges(row, redeliverChanges(row, n, now)));
+        for (const row of group) redelivered.push(applyChanges(row, redeliverChanges(row, n, now, dueAtById.get(row.id))));
       }
       for (const statement of this.options.rollup?.statementsForReopened?.(rows.map((r) => ({ delivery: r, from: r.status }))) ?? []) {
         await manager.query(statement.sql, statement.parameters);

@@ -26,6 +26,8 @@ import { TestSubscription } from '../support/subscription-client';
 import { startTestService, TEST_ADMIN_SECRET, TestService } from '../support/test-service';
 
 const PAUSE_MS = 1500;
+/** redeliverMany's pace here: 10,000 deliveries fall due over 5 s, 200 every 100 ms. */
+const REPLAY_PER_SECOND = 2000;
 
 const HEALTH_SUBSCRIPTION = `subscription ($appId: ID, $networkId: ID) {
   callbackHealthChanged(appId: $appId, networkId: $networkId) { id health { state consecutiveFailures pausedUntil disabledReason } }
@@ -47,6 +49,7 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
       DISPATCH_BACKOFF_MAX_MS: '200',
       DISPATCH_BREAKER_PAUSE_MS: String(PAUSE_MS),
       DISPATCH_BREAKER_MAX_PAUSE_MS: String(4 * PAUSE_MS),
+      REDELIVER_MAX_PER_SECOND: String(REPLAY_PER_SECOND),
     });
     fx = configurationFixtures(t.admin);
   });
@@ -265,6 +268,35 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
     expect(JSON.stringify(error)).toContain('overlapHours');
   }, 40_000);
 
+  it('rotateSigningSecret: once the overlap is over, previousSecretExpiresAt reads null and postbacks carry one signature', async () => {
+    let offsetMs = 0;
+    const moved = await startTestService(kind, { DISPATCHER: 'inline', DISPATCH_ALLOW_PRIVATE: 'true' }, { clock: { now: () => new Date(Date.now() + offsetMs) } });
+    try {
+      const mfx = configurationFixtures(moved.admin);
+      const app = await mfx.app();
+      const callback = await mfx.callback({ appId: app.id, urlTemplate: `${receiver.url('/overlap')}?e={{event_id}}`, signing: true });
+      const rotated = (await moved.admin.ok(RotateSigningSecretDocument, { callbackId: callback.id, overlapHours: 1 })).rotateSigningSecret;
+      const ends = Date.parse(rotated.previousSecretExpiresAt!);
+      const secretOf = async () => (await moved.admin.ok(CallbackSecretDocument, { id: callback.id })).callback!;
+      const signaturesOfNextPostback = async () => {
+        const [delivery] = (await moved.admin.ok(RecordEventDocument, { input: { appId: app.id, name: 'install' } })).recordEvent.deliveries;
+        const got = await waitFor(async () => receiver.received.find((r) => r.headers['webhook-id'] === delivery!.id), (r) => r !== undefined, { timeoutMs: 15_000, what: 'the postback' });
+        return String(got!.headers['webhook-signature']).split(' ').length;
+      };
+      // A minute before its end the old secret is shown and still signs.
+      offsetMs = ends - Date.now() - 60_000;
+      expect(Date.parse((await secretOf()).previousSecretExpiresAt!)).toBe(ends);
+      expect(await signaturesOfNextPostback()).toBe(2);
+      // A minute after, it is neither shown nor used, though its columns are still set.
+      offsetMs = ends - Date.now() + 60_000;
+      expect((await secretOf()).previousSecretExpiresAt).toBeNull();
+      expect((await secretOf()).signingSecret).toBe(rotated.signingSecret);
+      expect(await signaturesOfNextPostback()).toBe(1);
+    } finally {
+      await moved.stop();
+    }
+  }, 40_000);
+
   it('testCallback: one real signed send of the sample event, a fresh test_ webhook-id, no delivery stored, no retry', async () => {
     const app = await fx.app();
     const callback = await fx.callback({ appId: app.id, urlTemplate: `${receiver.url('/t')}?e={{event_name}}`, bodyTemplate: '{"event":"{{event_name}}"}', signing: true });
@@ -312,7 +344,7 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
     }
   }, 30_000);
 
-  it('redeliverMany replays 10,000 deliveries of a window in batches: each sent once more, in-progress ones skipped, filters and statuses honoured', async () => {
+  it('redeliverMany replays 10,000 deliveries of a window in paced batches: due times spread at the configured rate, each sent once more and not before its time, in-progress ones skipped, filters and statuses honoured', async () => {
     const app = await fx.app();
     const created = await fx.callback({ appId: app.id, urlTemplate: receiver.url('/replay') });
     const other = await fx.callback({ appId: app.id, urlTemplate: receiver.url('/other') });
@@ -335,9 +367,44 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
       res.end('ok');
     });
     const filter = { callbackId: callback.id, from: new Date(at.getTime() - 60_000).toISOString(), to: new Date(at.getTime() + 60_000).toISOString() };
+    // The re-queued copies as committed (PENDING, with the due time each was given).
+    const planned = new Map<string, number>();
+    const stopListening = t.service.services.deliveryHub.onStatusChanged((deliveries) => {
+      for (const d of deliveries) if (d.status === DeliveryStatus.PENDING && d.dueAt && !planned.has(d.id)) planned.set(d.id, d.dueAt.getTime());
+    });
+    const queuedTotal = async () => (await t.service.services.metrics.deliveriesQueued.get()).values.reduce((sum, v) => sum + v.value, 0);
+    const queuedBefore = await queuedTotal();
+    const calledAt = Date.now();
     const result = (await t.admin.ok(RedeliverManyDocument, { filter })).redeliverMany;
+    stopListening();
     expect(result).toEqual({ queued: 10_000, skipped: 7 });
+    expect((await queuedTotal()) - queuedBefore).toBe(10_000);
     await waitFor(async () => seen.size, (n) => n >= 10_000, { timeoutMs: 120_000, what: '10,000 redeliveries to arrive' });
+
+    // Spread: in window order, never earlier than the call, steps of at most 200 due together,
+    // at most 2,000 (and a step) due in any second, the last 5 s or more after the first.
+    const ordered = [...window].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+    const due = ordered.map((d) => planned.get(d.id) as number);
+    expect(due.every((ms) => ms !== undefined && ms >= calledAt - 1)).toBe(true);
+    for (let i = 1; i < due.length; i++) expect(due[i]!).toBeGreaterThanOrEqual(due[i - 1]!);
+    const perStep = new Map<number, number>();
+    for (const ms of due) perStep.set(ms, (perStep.get(ms) ?? 0) + 1);
+    expect(Math.max(...perStep.values())).toBeLessThanOrEqual(200);
+    const steps = [...perStep.keys()].sort((a, b) => a - b);
+    for (let i = 1; i < steps.length; i++) expect(steps[i]! - steps[i - 1]!).toBeGreaterThanOrEqual(99);
+    expect(due[due.length - 1]! - due[0]!).toBeGreaterThanOrEqual(4_900);
+    let end = 0;
+    for (let first = 0; first < due.length; first++) {
+      while (end < due.length && due[end]! < due[first]! + 1000) end++;
+      expect(end - first).toBeLessThanOrEqual(REPLAY_PER_SECOND + 200);
+    }
+    // None was sent before its due time.
+    const arrivedAt = new Map<string, number>();
+    for (const r of receiver.received) {
+      const id = new URL(r.url, 'http://x').searchParams.get('d');
+      if (id && !arrivedAt.has(id)) arrivedAt.set(id, r.receivedAt.getTime());
+    }
+    expect(ordered.filter((d) => (arrivedAt.get(d.id) as number) < (planned.get(d.id) as number))).toEqual([]);
     const countByStatus = async () => {
       const rows = await ds.query(`SELECT status, COUNT(*) AS n FROM delivery WHERE callbackId = ? AND createdAt >= ? AND createdAt < ? GROUP BY status`.replace(/callbackId|createdAt|status/g, (c) => ds.driver.escape(c)), [
         callback.id,

@@ -366,6 +366,22 @@ describe.each(storeHarnessSpecs().map((spec) => [spec.label, spec] as const))('%
       expect((await store.redeliverBatch(window, null, 10)).redelivered).toHaveLength(0);
       expect(await store.countInProgress(window)).toBe(7);
     });
+
+    it('gives each delivery of a batch the due time asked for it, in window order (a paced replay)', async () => {
+      const { callbackId, rows } = await seed(4, { maxAttempts: 3 });
+      for (const r of rows) await h.patch(store, r.id, { status: DeliveryStatus.FAILED, attempts: 3, dueAt: null, nextAttemptAt: null });
+      const window = { callbackId, statuses: [DeliveryStatus.FAILED], from: later(-60_000), to: later(60_000) };
+      const ordered = [...rows].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+      const batch = await store.redeliverBatch(window, null, 10, (i) => later(Math.floor(i / 2) * 100));
+      expect(batch.redelivered).toHaveLength(4);
+      for (const [i, r] of ordered.entries()) {
+        const due = later(Math.floor(i / 2) * 100);
+        expect(await row(r.id)).toMatchObject({ status: 'PENDING', maxAttempts: 6, dueAt: due, nextAttemptAt: due });
+        expect(batch.redelivered.find((d) => d.id === r.id)).toMatchObject({ dueAt: due, nextAttemptAt: due });
+      }
+      // Not due yet: a scan at now takes only the first step.
+      expect((await store.claimDue('worker-a', 10)).claimed.map((c) => c.delivery.id).sort()).toEqual(ordered.slice(0, 2).map((r) => r.id).sort());
+    });
   });
 
   if (spec.database !== null) {

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import type { Clock } from '../../src/common/clock';
 import { Config, loadConfig } from '../../src/config/config';
 import { startService, RunningService } from '../../src/app';
 import { createTestDatabase, TestDatabase, TestDatabaseKind } from './databases';
@@ -18,7 +19,7 @@ export interface TestService {
 }
 
 /** Boots the real service (HTTP, GraphQL, database with migrations) on a fresh database and a free port. */
-export async function startTestService(kind: TestDatabaseKind, env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(kind: TestDatabaseKind, env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestService> {
   const db = await createTestDatabase(kind);
   const config = loadConfig({
     PORT: '0',
@@ -29,7 +30,7 @@ export async function startTestService(kind: TestDatabaseKind, env: Record<strin
     ...env,
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const service = await startService(config, { logger });
+  const service = await startService(config, { logger, clock: options.clock });
   const anonymous = new GraphQLClient(service.url, null);
   return {
     db,

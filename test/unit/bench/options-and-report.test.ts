@@ -67,14 +67,81 @@ describe('bench report', () => {
     };
     const options = { concurrency: 64, batchConcurrency: 8, deliveries: 20_000 };
     const mysql = renderDatabase(results, options, 'got');
-    expect(mysql).toContain('| 1,800 | 3,000 (bare INSERT server) | 0.60 | ≥ 0.5 | ✅ |');
-    expect(mysql).toContain('| 15,000 | 1,800 (single recordEvent) | 8.33 | ≥ 10 | ❌ |');
+    expect(mysql).toContain('| 1,800 | 3,000 (bare INSERT server) | 0.60 | ≥ 0.8 | ❌ |');
+    expect(mysql).toContain('| recordEvents × 100 against single recordEvent (events/s) | 15,000 | 1,800 (single recordEvent) | 8.33 | | |');
+    expect(renderDatabase({ ...results, ingest: { ...results.ingest!, service: loop(2500) } }, options, 'got')).toContain('| 2,500 | 3,000 (bare INSERT server) | 0.83 | ≥ 0.8 | ✅ |');
     expect(mysql).toContain('200 MB');
     const sqlite = renderDatabase({ ...results, kind: 'sqlite' }, options, 'got');
     expect(sqlite).not.toContain('✅');
     expect(sqlite).toContain('targets are set for MySQL');
     expect(mysql).not.toContain('Server:');
     expect(renderDatabase({ ...results, server: '10.11.19-MariaDB, innodb_log_file_size 96 MiB' }, options, 'got')).toContain('### MySQL (MariaDB)\n\nServer: 10.11.19-MariaDB, innodb_log_file_size 96 MiB.\n\n| measure');
+  });
+});
+
+describe('bench report: the targets of issue #18', () => {
+  const loop = (rate: number) => ({ ok: rate * 10, failed: 0, measuredSeconds: 10, rate, latency: summarizeLatencies([1, 2, 3]), firstError: null, latencies: [1, 2, 3] });
+  const pipeline = (p99: number, cpu: Record<string, number>) => ({
+    rate: 2000, seconds: 60, sender: 'undici', sent: 120_000, accepted: 120_000, failed: 0, shed: 0, arrived: 120_000, missing: 0, duplicates: 0,
+    callLatency: summarizeLatencies([1, 2, 3]),
+    endToEnd: { count: 120_000, p50: 5, p95: 20, p99, max: p99 * 2 },
+    queue: { growthPerSecond: 0.1, finalDepth: 3, maxDepth: 40, grows: false },
+    depthAfterDrain: 0, cpuMicrosPerEvent: cpu, peakRssBytes: 0,
+  });
+  const options = { concurrency: 64, batchConcurrency: 8, deliveries: 20_000, pipelineRate: null };
+
+  it('sets recordEvents × 100 against the bare server doing one 100-row INSERT per request (≥ 0.8)', () => {
+    const batch = (service: number, bare: number): DatabaseResults => ({
+      kind: 'mysql',
+      batch: { requests: loop(service / 100), eventsPerSecond: service, batchSize: 100, cpuMicrosPerEvent: { service: 50 }, bare: { requests: loop(bare / 100), eventsPerSecond: bare, cpuMicrosPerEvent: { bare: 10, database: 30 } } },
+      peakRssBytes: 0,
+    });
+    expect(renderDatabase(batch(15_000, 25_000), options, 'undici')).toContain('| recordEvents × 100 vs bare 100-row INSERT server (events/s, 8 calls in flight) | 15,000 | 25,000 (bare 100-row INSERT) | 0.60 | ≥ 0.8 | ❌ |');
+    expect(renderDatabase(batch(21_000, 25_000), options, 'undici')).toContain('| 0.84 | ≥ 0.8 | ✅ |');
+    expect(renderDatabase(batch(21_000, 25_000), options, 'undici')).toContain('- bare 100-row INSERT server: answer p50 2.0');
+  });
+
+  it('checks the pipeline at half peak: p99 < 50 ms, service ≤ 200 µs and MariaDB ≤ 100 µs per event', () => {
+    const good = renderDatabase({ kind: 'mysql', pipeline: pipeline(45, { service: 190, database: 90 }), peakRssBytes: 0 }, options, 'undici');
+    expect(good).toContain('(half the single-event peak)');
+    expect(good).toContain('| p99 < 50 | ✅ |');
+    expect(good).toContain('| pipeline: service CPU per event (µs) | 190 | | | ≤ 200 | ✅ |');
+    expect(good).toContain('| pipeline: MariaDB CPU per event (µs) | 90 | | | ≤ 100 | ✅ |');
+    const bad = renderDatabase({ kind: 'mysql', pipeline: pipeline(140, { service: 340, database: 151 }), peakRssBytes: 0 }, options, 'undici');
+    expect(bad).toContain('| p99 < 50 | ❌ |');
+    expect(bad).toContain('| 340 | | | ≤ 200 | ❌ |');
+    expect(bad).toContain('| 151 | | | ≤ 100 | ❌ |');
+    // At a rate given by hand the targets do not apply: shown, not checked.
+    const byHand = renderDatabase({ kind: 'mysql', pipeline: pipeline(45, { service: 190, database: 90 }), peakRssBytes: 0 }, { ...options, pipelineRate: 1200 }, 'undici');
+    expect(byHand).toContain('(--rate)');
+    expect(byHand).not.toContain('✅');
+    // SQLite has no MariaDB row.
+    expect(renderDatabase({ kind: 'sqlite', pipeline: pipeline(45, { service: 190 }), peakRssBytes: 0 }, options, 'undici')).not.toContain('MariaDB CPU');
+  });
+
+  it('checks the soak: queue flat, p99 < 250 ms, and RSS', () => {
+    const soak = (p99: number, grows: boolean): DatabaseResults => ({
+      kind: 'mysql',
+      soak: {
+        minutes: 10, rate: 2000, warmupSeconds: 60, samples: 300,
+        rss: { stable: true, referenceBytes: 400 * 2 ** 20, finalBytes: 420 * 2 ** 20, maxDeviation: 0.05, minBytes: 300 * 2 ** 20, maxBytes: 480 * 2 ** 20, trendBytesPerMinute: 0 } as never,
+        endToEnd: { count: 1_000_000, p50: 9, p95: 30, p99, max: p99 * 3 },
+        queue: { growthPerSecond: grows ? 8.5 : 0, finalDepth: grows ? 44_681 : 2, maxDepth: grows ? 44_681 : 90, grows },
+      },
+      peakRssBytes: 0,
+    });
+    const held = renderDatabase(soak(143, false), options, 'undici');
+    expect(held).toContain('| soak 10 min at 2,000 events/s: queue growth (deliveries/s) | 0.00 (max depth 90, final 2) | | | does not grow | ✅ |');
+    expect(held).toContain('| 9.0 / 30.0 / 143.0 | | | p99 < 250 | ✅ |');
+    expect(held).toContain('| within ±10 % | ✅ |');
+    const behind = renderDatabase(soak(124_858.8, true), options, 'undici');
+    expect(behind).toContain('| does not grow | ❌ |');
+    expect(behind).toContain('| p99 < 250 | ❌ |');
+    // At a rate given by hand, only RSS is checked.
+    const byHand = renderDatabase(soak(124_858.8, true), { ...options, pipelineRate: 200 }, 'undici');
+    expect(byHand).toContain('| does not grow |  |');
+    expect(byHand).toContain('| p99 < 250 |  |');
+    expect(byHand).toContain('| within ±10 % | ✅ |');
   });
 });
 
