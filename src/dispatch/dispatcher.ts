@@ -324,9 +324,10 @@ export class Dispatcher {
       done = true;
       this.reservedSlots -= slots;
       for (const id of taken.keys()) this.reservedIds.delete(id);
-      this.reservations.delete(settled);
       return true;
     };
+    // stop() waits for it until its claims are launched (or released).
+    void settled.then(() => this.reservations.delete(settled));
     return {
       claim: { leaseOwner: this.workerId, keys: taken },
       started: (claims) => {
@@ -517,6 +518,11 @@ export class Dispatcher {
       return false;
     }
     claims = await this.withinRateLimits(claims);
+    if (this.state !== 'running') {
+      // stop() began while send permits were taken: it has released what was ready already.
+      await this.release(claims);
+      return false;
+    }
     if (claims.length > 0) this.notify('claimed', claims.length, via);
     if (first) this.ready.unshift(...claims);
     else this.ready.push(...claims);
