@@ -299,13 +299,15 @@ export class Dispatcher {
     const free = concurrency - this.sending - this.ready.length - this.reservedSlots;
     if (free <= 0) return null;
     const now = this.deps.clock.now().getTime();
-    const skip = this.claimOptions().skipCallbackIds;
+    // What claimOptions() leaves out, asked per callback: no set of every held callback per call.
+    const skipped = this.deps.claimOptions?.().skipCallbackIds;
+    const held = (callbackId: string) => skipped?.has(callbackId) === true || this.deps.health?.isHeld(callbackId) === true || (this.spentUntil.get(callbackId) ?? 0) > now;
     const taken = new Map<string, SigningKeys>();
     const copies: Delivery[] = [];
     for (const delivery of deliveries) {
       if (taken.size >= free) break;
       if (delivery.status !== DeliveryStatus.PENDING || delivery.dueAt === null || delivery.dueAt.getTime() > now) continue;
-      if (skip?.has(delivery.callbackId) || this.reservedIds.has(delivery.id)) continue;
+      if (held(delivery.callbackId) || this.reservedIds.has(delivery.id)) continue;
       taken.set(delivery.id, keys(delivery));
       copies.push(delivery);
     }
