@@ -73,6 +73,25 @@ export function claimChanges(leaseOwner: string, leaseEndsAt: Date, now: Date): 
   return { status: DeliveryStatus.SENDING, leaseOwner, dueAt: leaseEndsAt, updatedAt: now };
 }
 
+/**
+ * A delivery inserted already claimed (DeliveryStore.queue with a QueueClaim): the row as the
+ * claim of its PENDING copy would leave it, or null when it is not due yet (delaySeconds).
+ */
+export function claimedOnQueue(delivery: Delivery, leaseOwner: string, leaseEndsAt: Date, now: Date): Delivery | null {
+  if (delivery.status !== DeliveryStatus.PENDING || delivery.dueAt === null || delivery.dueAt.getTime() > now.getTime()) return null;
+  return applyChanges(delivery, claimChanges(leaseOwner, leaseEndsAt, now));
+}
+
+/** A callback's signing keys as of `now`: the rotated-out secret only while its overlap lasts. */
+export function signingKeysAt(
+  callback: { signingSecret: string | null; previousSigningSecret?: string | null; previousSecretExpiresAt?: Date | null },
+  now: Date,
+): { signingSecret: string | null; previousSigningSecret: string | null } {
+  const expires = callback.previousSecretExpiresAt ?? null;
+  const previous = callback.signingSecret && callback.previousSigningSecret && expires !== null && expires.getTime() > now.getTime() ? callback.previousSigningSecret : null;
+  return { signingSecret: callback.signingSecret, previousSigningSecret: previous };
+}
+
 /** Back to the due state it was claimed from, so any worker takes it at once. */
 export function releaseChanges(claimedFrom: ClaimedFrom, now: Date): DeliveryChanges {
   return { status: claimedFrom.status, dueAt: claimedFrom.dueAt ?? now, leaseOwner: null, updatedAt: now };

@@ -59,6 +59,23 @@ export interface ClaimOptions {
   onlyCallbackId?: string;
 }
 
+/** The signing keys a claim is sent with (ClaimedDelivery's). */
+export interface SigningKeys {
+  signingSecret: string | null;
+  previousSigningSecret: string | null;
+}
+
+/**
+ * Deliveries to insert already claimed by `leaseOwner` (queue's third argument): no separate
+ * claim write. Only those listed that are PENDING and due when the transaction runs are
+ * claimed (a delaySeconds due time is not); each gets the lease a claim would give it.
+ */
+export interface QueueClaim {
+  leaseOwner: string;
+  /** By delivery id: the keys it is signed with (its callback's, as it was rendered). */
+  keys: ReadonlyMap<string, SigningKeys>;
+}
+
 /** Rows of another table written in the same transaction as queued deliveries (the event, for the outbox). */
 export interface CompanionRows {
   entity: EntityTarget<ObjectLiteral>;
@@ -122,8 +139,12 @@ export interface DeliveryStoreOptions {
 }
 
 export interface DeliveryStore {
-  /** The outbox insert: `deliveries` (PENDING, as rendered) and `companions` in one transaction. */
-  queue(deliveries: readonly Delivery[], companions?: readonly CompanionRows[]): Promise<void>;
+  /**
+   * The outbox insert: `deliveries` (PENDING, as rendered) and `companions` in one transaction.
+   * With `claim`, the due ones it lists are inserted SENDING under a lease instead (as
+   * claimAnnounced would leave them) and returned as claims, in the order of `deliveries`.
+   */
+  queue(deliveries: readonly Delivery[], companions?: readonly CompanionRows[], claim?: QueueClaim): Promise<ClaimedDelivery[]>;
 
   /**
    * Claims up to `limit` due deliveries, oldest due first, for `leaseOwner`. Due SENDING rows

@@ -21,17 +21,20 @@ import type {
   AttemptToRecord,
   ClaimedDelivery,
   ClaimOptions,
+  CompanionRows,
   DeliveryPage,
   DeliveryPageFilter,
   DeliveryStore,
   DeliveryStoreOptions,
   DueClaim,
+  QueueClaim,
   QueueDepth,
   RecordedAttempt,
   RedeliverWindow,
   WindowCursor,
 } from './delivery-store';
 import { leaseEnd } from './lease';
+import { claimOnQueue } from './typeorm-delivery-store';
 
 /** What the store needs of a callback: its signing secret (claims) and maxAttempts (redeliver). */
 export interface MemoryCallback {
@@ -72,12 +75,14 @@ export class MemoryDeliveryStore implements DeliveryStore {
     return [...this.rows.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(copy);
   }
 
-  async queue(deliveries: readonly Delivery[]): Promise<void> {
+  async queue(deliveries: readonly Delivery[], _companions?: readonly CompanionRows[], claim?: QueueClaim): Promise<ClaimedDelivery[]> {
     this.failIfAsked('queue');
     for (const d of deliveries) {
       if (this.rows.has(d.id)) throw Object.assign(new Error(`duplicate delivery id ${d.id}`), { code: 'ER_DUP_ENTRY' });
     }
-    for (const d of deliveries) this.rows.set(d.id, copy(d));
+    const { rows, claims } = claimOnQueue(deliveries, claim, this.clock.now(), this.options.leaseMs);
+    for (const d of rows) this.rows.set(d.id, copy(d));
+    return claims.map((c) => ({ ...c, delivery: copy(c.delivery) }));
   }
 
   async claimDue(leaseOwner: string, limit: number, options: ClaimOptions = {}): Promise<DueClaim> {

@@ -30,10 +30,12 @@ import {
   applyChanges,
   attemptChanges,
   claimChanges,
+  claimedOnQueue,
   expiredLeaseTakeover,
   IN_PROGRESS_STATUSES,
   redeliverChanges,
   releaseChanges,
+  signingKeysAt,
   WAITING_STATUSES,
 } from './delivery-state';
 import type {
@@ -46,8 +48,10 @@ import type {
   DeliveryStore,
   DeliveryStoreOptions,
   DueClaim,
+  QueueClaim,
   QueueDepth,
   RecordedAttempt,
+  SigningKeys,
   RedeliverWindow,
   WindowCursor,
 } from './delivery-store';
@@ -112,12 +116,14 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
     this.sql = deliveryStatements(dataSource);
   }
 
-  async queue(deliveries: readonly Delivery[], companions: readonly CompanionRows[] = []): Promise<void> {
+  async queue(deliveries: readonly Delivery[], companions: readonly CompanionRows[] = [], claim?: QueueClaim): Promise<ClaimedDelivery[]> {
+    const { rows, claims } = claimOnQueue(deliveries, claim, this.clock.now(), this.options.leaseMs);
     await runTransactionScript(this.dataSource, [
       ...companions.flatMap((c) => insertStatements(this.dataSource, c.entity, c.rows)),
-      ...insertStatements(this.dataSource, Delivery, deliveries),
+      ...insertStatements(this.dataSource, Delivery, rows),
       ...(this.options.rollup?.statementsForQueued?.(deliveries) ?? []),
     ]);
+    return claims;
   }
 
   async claimDue(leaseOwner: string, limit: number, options: ClaimOptions = {}): Promise<DueClaim> {
@@ -510,21 +516,27 @@ function affectedRows(result: unknown): number {
   return (result as { affected?: number } | null)?.affected ?? 0;
 }
 
-export interface SigningKeys {
-  signingSecret: string | null;
-  previousSigningSecret: string | null;
-}
-
 /** Each callback's secrets as of `now`: the rotated-out one only while its overlap lasts. */
 export function secretsById(rows: unknown, now: Date): Map<string, SigningKeys> {
   type Row = { id: string; signingSecret: string | null; previousSigningSecret?: string | null; previousSecretExpiresAt?: Date | string | null };
-  return new Map(
-    (rows as Row[]).map((r) => {
-      const expires = parseDbTime(r.previousSecretExpiresAt ?? null);
-      const previous = r.signingSecret && r.previousSigningSecret && expires !== null && expires.getTime() > now.getTime() ? r.previousSigningSecret : null;
-      return [r.id, { signingSecret: r.signingSecret, previousSigningSecret: previous }];
-    }),
-  );
+  return new Map((rows as Row[]).map((r) => [r.id, signingKeysAt({ ...r, previousSecretExpiresAt: parseDbTime(r.previousSecretExpiresAt ?? null) }, now)]));
+}
+
+/**
+ * queue's rows: each delivery as given, or inserted claimed when `claim` lists it and it is due
+ * (delivery-state.ts claimedOnQueue), with the claims to hand back. Shared by every adapter.
+ */
+export function claimOnQueue(deliveries: readonly Delivery[], claim: QueueClaim | undefined, now: Date, leaseMs: number): { rows: Delivery[]; claims: ClaimedDelivery[] } {
+  if (!claim || claim.keys.size === 0) return { rows: [...deliveries], claims: [] };
+  const claims: ClaimedDelivery[] = [];
+  const rows = deliveries.map((d) => {
+    const keys = claim.keys.get(d.id);
+    const claimed = keys ? claimedOnQueue(d, claim.leaseOwner, leaseEnd(now, leaseMs, [d.timeoutMs]), now) : null;
+    if (!keys || !claimed) return d;
+    claims.push({ delivery: claimed, claimedFrom: { status: d.status, dueAt: d.dueAt }, signingSecret: keys.signingSecret, previousSigningSecret: keys.previousSigningSecret });
+    return claimed;
+  });
+  return { rows, claims };
 }
 
 export function keysOf(secrets: Map<string, SigningKeys>, callbackId: string): SigningKeys {

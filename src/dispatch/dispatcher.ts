@@ -4,8 +4,10 @@
 // the DeliveryStore's; the loop announces every change the store committed on the DeliveryHub.
 //
 // Wake-ups, so no delivery waits on a coarse poll:
-// - queued: the DeliveryHub announces deliveries this process just stored; their ids are
-//   claimed at once (the first attempt starts without any polling delay);
+// - queued: deliveries this process is about to store take free slots first (reserve): they
+//   are inserted already claimed, in the outbox transaction, and start when it commits, with
+//   no claim write of their own. The DeliveryHub announces the rest once stored; their ids
+//   are claimed at once (the first attempt starts without any polling delay);
 // - a slot frees: a finished attempt makes room, and the loop claims again;
 // - due: a timer wakes the loop at the earliest due time it knows (the database's MIN(dueAt),
 //   or a retry this process just scheduled), and at least every MAX_SCAN_INTERVAL_MS for what
@@ -17,8 +19,9 @@ import type { Logger } from '../common/logger';
 import { MAX_CALLBACK_TIMEOUT_MS } from '../config/config';
 import type { Delivery } from '../deliveries/delivery.entity';
 import type { DeliveryAttempt } from '../deliveries/delivery-attempt.entity';
-import type { DeliveryHub } from '../deliveries/delivery-hub';
-import type { AttemptToRecord, ClaimedDelivery, ClaimOptions, DeliveryStore, RecordedAttempt } from '../deliveries/delivery-store';
+import type { DeliveryHub, QueueReservation } from '../deliveries/delivery-hub';
+import type { AttemptToRecord, ClaimedDelivery, ClaimOptions, DeliveryStore, RecordedAttempt, SigningKeys } from '../deliveries/delivery-store';
+import { DeliveryStatus } from '../common/enums';
 import { canStartBeforeLeaseEnds, RECORDING_ALLOWANCE_MS } from '../deliveries/lease';
 import { type AttemptOutcome, decideNextStep, type RetrySettings } from '../deliveries/retry-schedule';
 import { GroupCommit } from '../db/group-commit';
@@ -155,6 +158,14 @@ export class Dispatcher {
    * claim's round trips. At most half of DISPATCH_CONCURRENCY; given back on stop.
    */
   private readonly ready: ClaimedDelivery[] = [];
+  /**
+   * Free slots held for deliveries being queued by this process (reserve), until their write
+   * commits (they start) or fails (the slots are free again); their ids, which the hub's
+   * `queued` announcement then leaves to them; and each reservation until it settles.
+   */
+  private reservedSlots = 0;
+  private readonly reservedIds = new Set<string>();
+  private readonly reservations = new Set<Promise<void>>();
   private scanDue = true;
   private nextDueAt: Date | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -204,7 +215,12 @@ export class Dispatcher {
   start(): void {
     if (this.state !== 'new') throw new Error(`the dispatcher cannot start when ${this.state}`);
     this.state = 'running';
-    this.unsubscribe = this.deps.hub.onQueued((deliveries) => this.onQueued(deliveries));
+    const offQueued = this.deps.hub.onQueued((deliveries) => this.onQueued(deliveries));
+    const offClaimer = this.deps.hub.setQueueClaimer({ reserve: (deliveries, keys) => this.reserve(deliveries, keys) });
+    this.unsubscribe = () => {
+      offQueued();
+      offClaimer();
+    };
     this.log.info({ concurrency: this.deps.settings.concurrency }, 'dispatcher started');
     const health = this.deps.health;
     if (health) {
@@ -251,7 +267,8 @@ export class Dispatcher {
       const grace = this.deps.settings.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
       let graceTimer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([
-        Promise.allSettled([...this.inFlight.values()]).then(() => true),
+        // A reservation's write commits (its claims are then released) or fails.
+        Promise.allSettled([...this.reservations]).then(() => Promise.allSettled([...this.inFlight.values()])).then(() => true),
         new Promise<false>((resolve) => {
           graceTimer = setTimeout(() => resolve(false), grace);
         }),
@@ -268,9 +285,77 @@ export class Dispatcher {
     this.log.info('dispatcher stopped');
   }
 
+  /**
+   * Free slots for deliveries about to be queued by this process: those it may send now (due,
+   * their callback neither paused, disabled nor out of send permits) up to the free slots, to
+   * be inserted already claimed. Not when results wait to be recorded for every slot, nor
+   * before the held callbacks are known.
+   */
+  reserve(deliveries: readonly Delivery[], keys: (delivery: Delivery) => SigningKeys): QueueReservation | null {
+    if (this.state !== 'running') return null;
+    if (this.deps.health && !this.deps.health.ready) return null;
+    const { concurrency } = this.deps.settings;
+    if (this.inFlight.size - this.sending >= concurrency) return null;
+    const free = concurrency - this.sending - this.ready.length - this.reservedSlots;
+    if (free <= 0) return null;
+    const now = this.deps.clock.now().getTime();
+    // What claimOptions() leaves out, asked per callback: no set of every held callback per call.
+    const skipped = this.deps.claimOptions?.().skipCallbackIds;
+    const held = (callbackId: string) => skipped?.has(callbackId) === true || this.deps.health?.isHeld(callbackId) === true || (this.spentUntil.get(callbackId) ?? 0) > now;
+    const taken = new Map<string, SigningKeys>();
+    const copies: Delivery[] = [];
+    for (const delivery of deliveries) {
+      if (taken.size >= free) break;
+      if (delivery.status !== DeliveryStatus.PENDING || delivery.dueAt === null || delivery.dueAt.getTime() > now) continue;
+      if (held(delivery.callbackId) || this.reservedIds.has(delivery.id)) continue;
+      taken.set(delivery.id, keys(delivery));
+      copies.push(delivery);
+    }
+    if (taken.size === 0) return null;
+    const slots = taken.size;
+    this.reservedSlots += slots;
+    for (const id of taken.keys()) this.reservedIds.add(id);
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    this.reservations.add(settled);
+    let done = false;
+    const finish = () => {
+      if (done) return false;
+      done = true;
+      this.reservedSlots -= slots;
+      for (const id of taken.keys()) this.reservedIds.delete(id);
+      return true;
+    };
+    // stop() waits for it until its claims are launched (or released).
+    void settled.then(() => this.reservations.delete(settled));
+    return {
+      claim: { leaseOwner: this.workerId, keys: taken },
+      started: (claims) => {
+        if (!finish()) return;
+        this.announce(claims.map((c) => c.delivery));
+        // Any the store did not insert claimed are stored PENDING: claimed as announced ones are.
+        const started = new Set(claims.map((c) => c.delivery.id));
+        const unclaimed = copies.filter((d) => !started.has(d.id));
+        void this.launch(claims, 'queued', true).finally(() => {
+          settle();
+          if (unclaimed.length > 0) this.onQueued(unclaimed);
+        });
+      },
+      cancelled: () => {
+        if (!finish()) return;
+        settle();
+        this.kick();
+      },
+    };
+  }
+
   private onQueued(deliveries: Delivery[]): void {
     if (this.state !== 'running') return;
     for (const delivery of deliveries) {
+      // Inserted claimed by this process (reserve): they start when their write returns.
+      if (this.reservedIds.has(delivery.id)) continue;
       if (this.announced.size >= MAX_ANNOUNCED_IDS) {
         this.scanDue = true;
         break;
@@ -345,7 +430,7 @@ export class Dispatcher {
     if (this.deps.health && this.scanDue) await this.startProbes();
     while (this.state === 'running') {
       if (this.inFlight.size - this.sending >= concurrency) return;
-      const free = concurrency + claimAhead(concurrency) - this.sending - this.ready.length;
+      const free = concurrency + claimAhead(concurrency) - this.sending - this.ready.length - this.reservedSlots;
       if (!worthClaiming(free, this.sending + this.ready.length, concurrency)) return;
 
       if (this.announced.size > 0) {
@@ -425,15 +510,24 @@ export class Dispatcher {
     return claims.filter((c) => !refused.has(c));
   }
 
-  /** Starts the claimed attempts; when stopping, releases them instead and returns false. */
-  private async launch(claims: ClaimedDelivery[], via: 'queued' | 'scan'): Promise<boolean> {
+  /**
+   * Starts the claimed attempts; when stopping, releases them instead and returns false.
+   * `first`: ahead of what was claimed ahead (their slots were reserved for them).
+   */
+  private async launch(claims: ClaimedDelivery[], via: 'queued' | 'scan', first = false): Promise<boolean> {
     if (this.state !== 'running') {
       await this.release(claims);
       return false;
     }
     claims = await this.withinRateLimits(claims);
+    if (this.state !== 'running') {
+      // stop() began while send permits were taken: it has released what was ready already.
+      await this.release(claims);
+      return false;
+    }
     if (claims.length > 0) this.notify('claimed', claims.length, via);
-    this.ready.push(...claims);
+    if (first) this.ready.unshift(...claims);
+    else this.ready.push(...claims);
     this.startReady();
     return true;
   }

@@ -10,7 +10,8 @@ import { Principal, requireAppWriter, requirePrincipal } from '../auth/principal
 import { Callback } from '../callbacks/callback.entity';
 import { Delivery } from '../deliveries/delivery.entity';
 import { DeliveryHub } from '../deliveries/delivery-hub';
-import type { DeliveryStore } from '../deliveries/delivery-store';
+import type { ClaimedDelivery, DeliveryStore, QueueClaim, SigningKeys } from '../deliveries/delivery-store';
+import { signingKeysAt } from '../deliveries/delivery-state';
 import type { PostbackEventContext } from '../macros/built-in-macros';
 import { createMacroLookup } from '../macros/macro-resolution';
 import { compileCallbackTemplates, renderPostback, type RenderedPostback } from '../macros/render-postback';
@@ -72,7 +73,7 @@ export class EventService {
    * all stored or none (a shared transaction that fails is retried per call), and each call
    * announces its deliveries only once its rows have committed.
    */
-  private readonly writer: GroupCommit<NewPlan[], WriteOutcome>;
+  private readonly writer: GroupCommit<WriteCall, WriteOutcome>;
   private readonly memory: AttributionMemory;
 
   constructor(
@@ -86,31 +87,31 @@ export class EventService {
     private readonly usdRateSource: UsdRateSource = { usdRates: async () => NO_USD_RATES },
   ) {
     this.memory = new AttributionMemory(dataSource, clock);
-    this.writer = new GroupCommit<NewPlan[], WriteOutcome>(
+    this.writer = new GroupCommit<WriteCall, WriteOutcome>(
       async (calls) => {
         try {
-          await this.write(calls.flat());
-          return calls.map(() => 'written');
+          const claims = await this.write(calls);
+          return calls.map((call) => writtenFor(call, claims));
         } catch (error) {
           if (!isUniqueViolation(error) || calls.length === 1) throw error;
           // Usually a client's resend of an event stored since it was planned. Rather than
           // writing every call of this transaction again one by one, find the calls whose
           // keys are stored now and write the others together; the clashing calls take their
           // own duplicate path. Anything else fails the group, which then goes call by call.
-          const stored = await this.findRecorded(calls.flat().map((p) => p.event));
-          const clashing = calls.map((plans) => plans.some((p) => stored.has(idempotencyKey(p.event) ?? '')));
+          const stored = await this.findRecorded(calls.flatMap((c) => c.plans.map((p) => p.event)));
+          const clashing = calls.map((call) => call.plans.some((p) => stored.has(idempotencyKey(p.event) ?? '')));
           if (!clashing.includes(true)) throw error;
           const rest = calls.filter((_, i) => !clashing[i]);
-          if (rest.length > 0) await this.write(rest.flat());
-          return clashing.map((clash): WriteOutcome => (clash ? 'already-recorded' : 'written'));
+          const claims = rest.length > 0 ? await this.write(rest) : [];
+          return calls.map((call, i): WriteOutcome => (clashing[i] ? 'already-recorded' : writtenFor(call, claims)));
         }
       },
       {
         maxConcurrent: CONCURRENT_WRITES,
         maxWeight: GROUP_COMMIT_EVENTS,
-        weight: (plans) => plans.length,
+        weight: (call) => call.plans.length,
         // A resent event (the client timed out while its first call waited here) goes in the next flush, and finds the first there.
-        keys: (plans) => plans.flatMap((p) => idempotencyKey(p.event) ?? []),
+        keys: (call) => call.plans.flatMap((p) => idempotencyKey(p.event) ?? []),
         onSplit: (calls, error) => {
           this.observer.writesSplit?.(calls);
           this.logger.warn({ calls, err: error }, 'a shared event transaction failed; writing its calls one by one');
@@ -119,14 +120,19 @@ export class EventService {
     );
   }
 
-  /** New events and their deliveries, in one transaction (the store's outbox insert). */
-  private async write(plans: NewPlan[]): Promise<void> {
-    await this.deliveryStore.queue(
+  /**
+   * New events and their deliveries, in one transaction (the store's outbox insert); the
+   * deliveries the dispatcher reserved slots for are inserted claimed, and their claims returned.
+   */
+  private async write(calls: WriteCall[]): Promise<ClaimedDelivery[]> {
+    const plans = calls.flatMap((c) => c.plans);
+    return this.deliveryStore.queue(
       plans.flatMap((p) => p.deliveries),
       [
         { entity: Event, rows: plans.map((p) => p.event) },
         { entity: Touchpoint, rows: this.memory.rowsOf(plans.flatMap((p) => (p.touchpoint ? [p.touchpoint] : []))) },
       ],
+      mergedClaim(calls),
     );
   }
 
@@ -164,14 +170,19 @@ export class EventService {
     for (let round = 1; ; round++) {
       const plans = this.plan(events, routings, networkIds, remembered, known, now, usdRates);
       const fresh = plans.flatMap((p) => (p.kind === 'new' ? [p] : []));
-      let outcome: WriteOutcome = 'written';
+      const queued = fresh.flatMap((p) => p.deliveries);
+      // Free slots of the inline dispatcher: those deliveries are inserted claimed and start on commit.
+      const reservation = this.hub.reserveClaims(queued, (d) => signingKeysAt(callbackOf(routings, d), now));
+      let outcome: WriteOutcome = { claims: [] };
       try {
-        if (fresh.length > 0) outcome = await this.writer.submit(fresh);
+        if (fresh.length > 0) outcome = await this.writer.submit({ plans: fresh, claim: reservation?.claim ?? null });
       } catch (error) {
+        reservation?.cancelled();
         if (!isUniqueViolation(error) || round >= DUPLICATE_RACE_ROUNDS) throw error;
         outcome = 'already-recorded';
       }
       if (outcome === 'already-recorded') {
+        reservation?.cancelled();
         // Someone else stored one of these (app, eventId) keys first: theirs is the event.
         if (round >= DUPLICATE_RACE_ROUNDS) {
           throw new Error(`events of this call were stored by others ${DUPLICATE_RACE_ROUNDS} times in a row while it was being written`);
@@ -179,8 +190,9 @@ export class EventService {
         known = await this.findRecorded(events);
         continue;
       }
-      const queued = fresh.flatMap((p) => p.deliveries);
+      // PENDING first (the API answer and the first status published), then the claimed ones' SENDING.
       this.announce(queued);
+      reservation?.started(outcome.claims);
       this.observer.recorded(fresh.length, plans.length - fresh.length);
       this.logger.debug({ events: fresh.length, duplicates: plans.length - fresh.length, deliveries: queued.length }, 'recorded events');
       return this.results(plans);
@@ -320,7 +332,37 @@ export class EventService {
 }
 
 /** What became of one call's new events in a shared transaction. */
-type WriteOutcome = 'written' | 'already-recorded';
+/** One call's share of a shared write: its new events, and the claim of its reserved deliveries. */
+interface WriteCall {
+  plans: NewPlan[];
+  claim: QueueClaim | null;
+}
+
+/** Written, with the claims of the call's own reserved deliveries; or another call's event won. */
+type WriteOutcome = { claims: ClaimedDelivery[] } | 'already-recorded';
+
+function writtenFor(call: WriteCall, claims: readonly ClaimedDelivery[]): WriteOutcome {
+  const keys = call.claim?.keys;
+  return { claims: keys ? claims.filter((c) => keys.has(c.delivery.id)) : [] };
+}
+
+/** The calls' claims as one (they are all the inline dispatcher's: one lease owner). */
+function mergedClaim(calls: readonly WriteCall[]): QueueClaim | undefined {
+  const claims = calls.flatMap((c) => (c.claim ? [c.claim] : []));
+  const first = claims[0];
+  if (!first) return undefined;
+  if (claims.length === 1) return first;
+  const keys = new Map<string, SigningKeys>();
+  for (const claim of claims) if (claim.leaseOwner === first.leaseOwner) for (const [id, k] of claim.keys) keys.set(id, k);
+  return { leaseOwner: first.leaseOwner, keys };
+}
+
+/** The callback a delivery was rendered from (it is in its app's routes). */
+function callbackOf(routings: Map<string, AppRouting | null>, delivery: Delivery): Callback {
+  const route = routings.get(delivery.appId)?.routes.find((r) => r.callback.id === delivery.callbackId);
+  if (!route) throw new Error(`delivery ${delivery.id} has no route for callback ${delivery.callbackId}`);
+  return route.callback;
+}
 
 function idempotencyKey(e: Pick<ValidEvent, 'appId' | 'eventId'>): string | null {
   return e.eventId === null ? null : `${e.appId}\u0000${e.eventId}`;

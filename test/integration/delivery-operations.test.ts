@@ -84,6 +84,9 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
     for (let i = 0; i < 30; i++) ids.push(...(await record(app.id)).map((d: { id: string }) => d.id));
 
     const paused = await waitFor(() => health(callback.id), (c) => c.health.state === 'PAUSED', { timeoutMs: 20_000, what: 'the callback to pause' });
+    // The receiver recovers at once: the checks below may outlast the short pause, and a probe
+    // failed meanwhile would hold the next one off for its whole lease (PROBE_LEASE_MS).
+    failing = false;
     expect(paused.health.consecutiveFailures).toBeGreaterThanOrEqual(20);
     expect(paused.health.pausedUntil).not.toBeNull();
     await sub.waitFor((m) => m.some((x) => x.data?.callbackHealthChanged.health.state === 'PAUSED'), 10_000, 'PAUSED on the subscription');
@@ -97,7 +100,6 @@ describe.each(testDatabases())('delivery operations on %s', (kind) => {
     expect(states.every((d) => d.status === 'RETRYING' || d.status === 'PENDING')).toBe(true);
     const attemptsWhilePaused = states.reduce((n, d) => n + d.attempts, 0);
 
-    failing = false;
     await waitFor(() => health(callback.id), (c) => c.health.state === 'HEALTHY', { timeoutMs: 20_000, what: 'the probe to resume the callback' });
     await sub.waitFor((m) => m.some((x) => x.data?.callbackHealthChanged.health.state === 'HEALTHY'), 10_000, 'HEALTHY on the subscription');
     await waitFor(() => Promise.all(ids.map(read)), (all) => all.every((d) => d.status === 'DELIVERED'), { timeoutMs: 30_000, what: 'the backlog to drain' });

@@ -10,6 +10,7 @@ import { LEASE_SAFETY_MARGIN_MS } from '../../src/deliveries/lease';
 import type { DataSource } from 'typeorm';
 import { DUE_INDEX, type TypeOrmDeliveryStore } from '../../src/deliveries/typeorm-delivery-store';
 import { isMysql } from '../../src/db/data-source';
+import { newId } from '../../src/common/ids';
 import { openStoreHarness, storeHarnessSpecs, type SeedOptions, type StoreHarness, type StoreHarnessSpec } from '../support/delivery-store-harness';
 
 const LEASE_MS = 60_000;
@@ -207,6 +208,63 @@ describe.each(storeHarnessSpecs().map((spec) => [spec.label, spec] as const))('%
       now = later(7);
       const second = await seed(1);
       expect(await store.claimAnnounced('worker-a', [...first.rows, ...second.rows])).toHaveLength(2);
+    });
+  });
+
+  describe('inserting already claimed', () => {
+    /** New rows like the seeded ones (same event and callback), not stored yet, due at `now` unless given. */
+    const unstored = (like: Delivery, count: number, dueAt: (i: number) => Date = () => now) =>
+      Array.from({ length: count }, (_, i) => Object.assign(new Delivery(), like, { id: newId(), dueAt: dueAt(i), nextAttemptAt: dueAt(i), createdAt: now, updatedAt: now }));
+    const keys = { signingSecret: 'whsec_from-the-caller', previousSigningSecret: null };
+
+    it('inserts the listed due deliveries SENDING under a lease, the rest PENDING, and hands back their claims', async () => {
+      const { rows } = await seed(1);
+      const [a, notDue, unlisted] = unstored(rows[0] as Delivery, 3, (i) => (i === 1 ? later(5_000) : now)) as [Delivery, Delivery, Delivery];
+      now = later(10);
+      const claims = await store.queue([a, notDue, unlisted], [], { leaseOwner: 'worker-a', keys: new Map([[a.id, keys], [notDue.id, keys]]) });
+      expect(claims).toHaveLength(1);
+      const [claim] = claims as [ClaimedDelivery];
+      expect(claim.delivery).toMatchObject({ id: a.id, status: 'SENDING', leaseOwner: 'worker-a', dueAt: later(LEASE_MS), updatedAt: now, attempts: 0, createdAt: later(-10) });
+      expect(claim.claimedFrom).toEqual({ status: 'PENDING', dueAt: later(-10) });
+      expect(claim).toMatchObject(keys);
+      expect(await row(a.id)).toMatchObject({ status: 'SENDING', leaseOwner: 'worker-a', dueAt: later(LEASE_MS), updatedAt: now });
+      expect(await row(notDue.id)).toMatchObject({ status: 'PENDING', leaseOwner: null, dueAt: later(4_990) });
+      expect(await row(unlisted.id)).toMatchObject({ status: 'PENDING', leaseOwner: null });
+      // Other workers pass over it while its lease lasts; the announced claim of its PENDING copy takes nothing.
+      const due = await store.claimDue('worker-b', 10);
+      expect(due.claimed.map((c) => c.delivery.id).sort()).toEqual([rows[0]?.id, unlisted.id].sort());
+      expect(due.takenOver).toEqual([]);
+      expect(await store.claimAnnounced('worker-b', [a])).toEqual([]);
+    });
+
+    it('stretches its lease past a long timeout, like a claim', async () => {
+      const { rows } = await seed(1, { timeoutMs: LEASE_MS });
+      const [a] = unstored(rows[0] as Delivery, 1) as [Delivery];
+      const [claim] = (await store.queue([a], [], { leaseOwner: 'worker-a', keys: new Map([[a.id, keys]]) })) as [ClaimedDelivery];
+      expect(claim.delivery.dueAt).toEqual(later(LEASE_MS + LEASE_SAFETY_MARGIN_MS));
+    });
+
+    it('is recorded by its holder, released back to PENDING, or taken over once its lease ends, as a claimed one', async () => {
+      const { rows } = await seed(1);
+      const [sent, unstarted, lost] = unstored(rows[0] as Delivery, 3) as [Delivery, Delivery, Delivery];
+      const claims = await store.queue([sent, unstarted, lost], [], { leaseOwner: 'worker-a', keys: new Map([sent, unstarted, lost].map((d) => [d.id, keys])) });
+      expect(claims.map((c) => c.delivery.id)).toEqual([sent.id, unstarted.id, lost.id]);
+      const [sentClaim, unstartedClaim] = claims as [ClaimedDelivery, ClaimedDelivery];
+      expect(await store.recordAttempts([{ claim: sentClaim, attempt: attempt(1, 200), next: { status: 'DELIVERED' } }])).toHaveLength(1);
+      expect(await row(sent.id)).toMatchObject({ status: 'DELIVERED', attempts: 1, leaseOwner: null, dueAt: null });
+      expect((await store.release([unstartedClaim])).map((d) => [d.id, d.status])).toEqual([[unstarted.id, 'PENDING']]);
+      expect(await row(unstarted.id)).toMatchObject({ status: 'PENDING', leaseOwner: null, dueAt: now });
+      expect((await store.claimDue('worker-b', 10)).takenOver).toEqual([]);
+      now = later(LEASE_MS);
+      const { takenOver } = await store.claimDue('worker-b', 10);
+      expect(takenOver.find((d) => d.id === lost.id)).toMatchObject({ status: 'RETRYING', attempts: 1 });
+    });
+
+    it('writes nothing when the insert fails', async () => {
+      const { rows } = await seed(1);
+      const [a] = unstored(rows[0] as Delivery, 1) as [Delivery];
+      await expect(store.queue([a, rows[0] as Delivery], [], { leaseOwner: 'worker-a', keys: new Map([[a.id, keys]]) })).rejects.toThrow();
+      expect(await store.findById(a.id)).toBeNull();
     });
   });
 

@@ -22,6 +22,7 @@ describe('the dispatcher with a circuit breaker', () => {
   let dispatcher: Dispatcher | null;
   let changes: string[];
   let rateLimited = 0;
+  let hub: DeliveryHub;
 
   beforeEach(() => {
     jest.useFakeTimers({ now: START, doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
@@ -46,7 +47,8 @@ describe('the dispatcher with a circuit breaker', () => {
       store: health, clock, logger, settings: { pauseMs: PAUSE_MS, maxPauseMs: 4 * PAUSE_MS },
       onChange: (c) => changes.push(`${c.before.state}->${c.after.health.state}`), refreshMs: 60_000,
     });
-    dispatcher = new Dispatcher({ store, hub: new DeliveryHub(), sender, clock, logger, health: monitor, rateLimiter: limited ? new InMemorySendRateLimiter(clock) : undefined, observer: { rateLimited: (_id, n) => (rateLimited += n) }, settings: { concurrency, retry: { ...RETRY, backoffBaseMs: 1, backoffMaxMs: 1 }, shutdownGraceMs: 1_000 }, workerId: 'worker-test', random: () => 0.5 });
+    hub = new DeliveryHub();
+    dispatcher = new Dispatcher({ store, hub, sender, clock, logger, health: monitor, rateLimiter: limited ? new InMemorySendRateLimiter(clock) : undefined, observer: { rateLimited: (_id, n) => (rateLimited += n) }, settings: { concurrency, retry: { ...RETRY, backoffBaseMs: 1, backoffMaxMs: 1 }, shutdownGraceMs: 1_000 }, workerId: 'worker-test', random: () => 0.5 });
     dispatcher.start();
     return dispatcher;
   };
@@ -140,6 +142,20 @@ describe('the dispatcher with a circuit breaker', () => {
     await jest.advanceTimersByTimeAsync(60_000);
     await settle();
     expect(sender.requests).toHaveLength(2);
+  });
+
+  it('a held callback\'s new deliveries are not inserted already claimed', async () => {
+    health.put({ callbackId: CALLBACK, health: { ...healthyState(START), state: CallbackState.DISABLED, disabledReason: 'disabled by an admin' } });
+    start(4);
+    await settle();
+    const keys = () => ({ signingSecret: null, previousSigningSecret: null });
+    expect(hub.reserveClaims(pending(1), keys)).toBeNull();
+    await health.resume(CALLBACK, new Date());
+    await jest.advanceTimersByTimeAsync(60_000);
+    await settle();
+    const reservation = hub.reserveClaims(pending(1), keys);
+    expect(reservation?.claim.keys.size).toBe(1);
+    reservation?.cancelled();
   });
 
   it('maxRequestsPerSecond: at most that many sends start in any second; the rest wait, unsent and uncounted, and all go out', async () => {
