@@ -29,6 +29,9 @@ function useHashPath() {
   useEffect(() => {
     const onChange = () => setPath(read());
     addEventListener('hashchange', onChange);
+    // The hash may have changed between the first render and this effect (a link followed
+    // while the view was mounting): that hashchange fired before anyone listened.
+    onChange();
     return () => removeEventListener('hashchange', onChange);
   }, []);
   return path;
