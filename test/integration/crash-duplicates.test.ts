@@ -8,10 +8,12 @@
 // receiver (it answers within ANSWER_MS), so they all come again; answered attempts wait for
 // the recording transaction under way and the next (dispatcher.ts RECORDING_FLUSHES), a few
 // milliseconds' worth of answers. Deliveries claimed ahead and never sent are not duplicates
-// (their lost attempt is counted and they are sent once). So: DISPATCH_CONCURRENCY and a
-// quarter more for answers waiting on a commit. On the 2-core test machine, with the worker
-// short of CPU, it measured exactly 64 (the requests out) in every run; an earlier hidden
-// test of the same kind saw 50 of 300.
+// (their lost attempt is counted and they are sent once). So: DISPATCH_CONCURRENCY, and half
+// as many again for answers waiting on a commit (the dispatcher lets up to DISPATCH_CONCURRENCY
+// wait; a few milliseconds' worth is what a kill finds). On the 2-core test machine, with the
+// worker short of CPU, it measured 64 (the requests out) in most runs and 71 in one; an earlier
+// hidden test of the same kind saw 50 of 300. Far more (every request of the first worker sent
+// again, say) means results are not recorded promptly, or a takeover resends what was recorded.
 import type { IncomingHttpHeaders } from 'node:http';
 import { RecordEventsDocument } from '../generated/graphql';
 import { DeliveryStatus } from '../../src/common/enums';
@@ -28,7 +30,7 @@ const KILL_AT = 150;
 const CONCURRENCY = 64;
 /** A receiver answering in about 10 ms. */
 const ANSWER_MS = 10;
-const MAX_DUPLICATES = CONCURRENCY + CONCURRENCY / 4;
+const MAX_DUPLICATES = CONCURRENCY + CONCURRENCY / 2;
 
 const webhookId = (headers: IncomingHttpHeaders) => String(headers['webhook-id']);
 const kinds = testDatabases().filter((kind) => kind === 'mysql');
