@@ -4,20 +4,15 @@
 // client sending the same mutation thousands of times a second is analysed once; a document
 // Apollo evicts takes its analysis with it. WebSocket operations are parsed per subscribe and
 // are analysed each time, as before.
-import { visit, type ArgumentNode, type ASTNode, type DocumentNode, type GraphQLArgument, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { visit, type ASTNode, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { selectsIntrospection } from './introspection';
 import { operationCost } from './query-cost';
-import { fieldsOf, fragmentsOf, type Fragments } from './selections';
+import { fragmentsOf, type Fragments } from './selections';
+import { mutationArgumentsOf, type MutationArgument } from './text-inputs';
 
 /** The arguments whose values the cost reads (query-cost.ts: pageSizeOf, batchSizeOf). */
 const COSTED_ARGUMENTS: ReadonlySet<string> = new Set(['first', 'inputs']);
 
-export interface MutationArgument {
-  /** The response key (alias or name) of the mutation field. */
-  mutation: string;
-  node: ArgumentNode;
-  definition: GraphQLArgument;
-}
 
 export interface OperationAnalysis {
   fragments: Fragments;
@@ -63,19 +58,7 @@ function costReadsVariables(operation: OperationDefinitionNode, fragments: Fragm
 /** Works out an operation's analysis; the operation guard keeps it per operation node. */
 export function analyseOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): OperationAnalysis {
   const fragments = fragmentsOf(document);
-  const mutationArguments: MutationArgument[] = [];
-  if (operation.operation === 'mutation') {
-    const mutationFields = schema.getMutationType()?.getFields() ?? {};
-    for (const { field } of fieldsOf(operation.selectionSet, fragments)) {
-      const definition = mutationFields[field.name.value];
-      if (!definition) continue;
-      const mutation = field.alias?.value ?? field.name.value;
-      for (const node of field.arguments ?? []) {
-        const argDef = definition.args.find((a) => a.name === node.name.value);
-        if (argDef) mutationArguments.push({ mutation, node, definition: argDef });
-      }
-    }
-  }
+  const mutationArguments = mutationArgumentsOf(schema, operation, fragments);
   return {
     fragments,
     selectsIntrospection: selectsIntrospection(operation, fragments),

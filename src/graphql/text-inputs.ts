@@ -8,13 +8,14 @@ import {
   isListType,
   isScalarType,
   valueFromAST,
+  type ArgumentNode,
+  type GraphQLArgument,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
 import type { FieldProblem } from '../common/errors';
 import { textProblem } from '../common/validation';
 import { fieldsOf, type Fragments } from './selections';
-import type { MutationArgument } from './operation-analysis';
 
 /** Input fields holding templates of a body: tab and line breaks are layout there. */
 export const LAYOUT_TEXT_FIELDS: ReadonlySet<string> = new Set(['bodyTemplate']);
@@ -26,6 +27,18 @@ export interface TextInputProblem extends FieldProblem {
 
 /** Every text problem of a mutation operation's arguments, in document order; none for queries and subscriptions. */
 export function textInputProblems(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Fragments, variables: Record<string, unknown> | undefined): TextInputProblem[] {
+  return argumentTextProblems(mutationArgumentsOf(schema, operation, fragments), variables);
+}
+
+export interface MutationArgument {
+  /** The response key (alias or name) of the mutation field. */
+  mutation: string;
+  node: ArgumentNode;
+  definition: GraphQLArgument;
+}
+
+/** The arguments of a mutation operation's fields (through its fragments), in document order; none for queries and subscriptions. */
+export function mutationArgumentsOf(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Fragments): MutationArgument[] {
   if (operation.operation !== 'mutation') return [];
   const mutationFields = schema.getMutationType()?.getFields() ?? {};
   const args: MutationArgument[] = [];
@@ -38,7 +51,7 @@ export function textInputProblems(schema: GraphQLSchema, operation: OperationDef
       if (argDef) args.push({ mutation, node, definition: argDef });
     }
   }
-  return argumentTextProblems(args, variables);
+  return args;
 }
 
 /** textInputProblems over arguments already picked out (operation-analysis.ts: mutationArguments). */
