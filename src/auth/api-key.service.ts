@@ -9,6 +9,7 @@ import { ApiKey } from './api-key.entity';
 import { Principal } from './principal';
 import { generateApiSecret, hashApiSecret, sameSecretHash, secretDisplayPrefix } from './secrets';
 import { serialized } from '../db/transactions';
+import { SingleFlight } from '../common/single-flight';
 
 export interface CreateApiKeyCommand {
   name: string;
@@ -33,7 +34,7 @@ export class ApiKeyService {
   private readonly cache = new Map<string, CachedKey>();
   private readonly lastUsedWritten = new Map<string, number>();
   /** Lookups in flight by secret hash. */
-  private readonly loading = new Map<string, { generation: number; principal: Promise<Principal | null> }>();
+  private readonly loading = new SingleFlight<string, Principal | null>();
   /** Bumped by forget(): a lookup that started before a revocation is neither shared nor kept. */
   private generation = 0;
 
@@ -56,16 +57,8 @@ export class ApiKeyService {
     if (cached && cached.expiresAt > nowMs) return cached.principal;
     // When a key's entry expires, every request of that key in flight misses it at once: they
     // share one lookup, unless a key was forgotten (revoked) since it started.
-    const loading = this.loading.get(hash);
-    if (loading && loading.generation === this.generation) return loading.principal;
     const generation = this.generation;
-    const principal = this.lookUp(hash, nowMs, generation);
-    this.loading.set(hash, { generation, principal });
-    const done = () => {
-      if (this.loading.get(hash)?.principal === principal) this.loading.delete(hash);
-    };
-    principal.then(done, done);
-    return principal;
+    return this.loading.joinable(hash, generation) ?? this.loading.track(hash, generation, this.lookUp(hash, nowMs, generation));
   }
 
   private async lookUp(hash: string, nowMs: number, generation: number): Promise<Principal | null> {

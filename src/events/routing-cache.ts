@@ -7,6 +7,7 @@ import { GLOBAL_MACRO_SCOPE, Macro } from '../macros/macro.entity';
 import type { MacroDefinition, MacroScope } from '../macros/macro-resolution';
 import { compileCallbackTemplates, type CompiledCallback } from '../macros/render-postback';
 import type { ConfigChange } from '../pubsub/cluster-pubsub';
+import { SingleFlight } from '../common/single-flight';
 
 /**
  * What recording an event needs to know about its app, loaded once and kept: the app, its
@@ -45,8 +46,8 @@ export class RoutingCache {
   /** Bumped by every invalidation, so a load that raced with a change is not stored (nor shared). */
   private generation = 0;
   /** Loads in flight, shared by the calls that miss the same entry meanwhile. */
-  private readonly loadingApps = new Map<string, { generation: number; value: Promise<AppRouting | null>; load: Promise<unknown> }>();
-  private loadingNetworks: { generation: number; value: Promise<Map<string, string>> } | null = null;
+  private readonly loadingApps = new SingleFlight<string, AppRouting | null>();
+  private readonly loadingNetworks = new SingleFlight<'networks', Map<string, string>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -104,8 +105,8 @@ export class RoutingCache {
       }
       // When an entry expires, every call in flight misses it at once: they share one load
       // (started since the last invalidation) instead of each sending the same four queries.
-      const loading = this.loadingApps.get(id);
-      if (loading && loading.generation === this.generation) joined.push([id, loading.value]);
+      const loading = this.loadingApps.joinable(id, this.generation);
+      if (loading) joined.push([id, loading]);
       else missing.push(id);
     }
     if (missing.length > 0) {
@@ -115,13 +116,8 @@ export class RoutingCache {
         const value = load.then((routings) => routings.get(id) as AppRouting | null);
         // Awaited below one by one: a failed load must not also surface as unhandled rejections.
         value.catch(() => undefined);
-        this.loadingApps.set(id, { generation, value, load });
-        joined.push([id, value]);
+        joined.push([id, this.loadingApps.track(id, generation, value)]);
       }
-      const forget = () => {
-        for (const id of missing) if (this.loadingApps.get(id)?.load === load) this.loadingApps.delete(id);
-      };
-      load.then(forget, forget);
     }
     for (const [id, value] of joined) result.set(id, await value);
     return result;
@@ -162,20 +158,18 @@ export class RoutingCache {
     const now = this.clock.now().getTime();
     if (this.networks && this.networks.expiresAt > now) return this.networks.value;
     const generation = this.generation;
-    if (this.loadingNetworks && this.loadingNetworks.generation === generation) return this.loadingNetworks.value;
-    const value = (async () => {
-      const rows = await this.dataSource.getRepository(Network).find({ select: { id: true, slug: true } });
-      const bySlug = new Map(rows.map((n) => [n.slug, n.id]));
-      if (generation === this.generation) this.networks = { value: bySlug, expiresAt: now + this.ttlMs };
-      return bySlug;
-    })();
-    const loading = { generation, value };
-    this.loadingNetworks = loading;
-    const done = () => {
-      if (this.loadingNetworks === loading) this.loadingNetworks = null;
-    };
-    value.then(done, done);
-    return value;
+    const loading = this.loadingNetworks.joinable('networks', generation);
+    if (loading) return loading;
+    return this.loadingNetworks.track(
+      'networks',
+      generation,
+      (async () => {
+        const rows = await this.dataSource.getRepository(Network).find({ select: { id: true, slug: true } });
+        const bySlug = new Map(rows.map((n) => [n.slug, n.id]));
+        if (generation === this.generation) this.networks = { value: bySlug, expiresAt: now + this.ttlMs };
+        return bySlug;
+      })(),
+    );
   }
 
   /** Macro definitions for rendering one app's templates (also for callbacks that are disabled, as previews need). */
