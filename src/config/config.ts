@@ -15,6 +15,12 @@ export interface Config {
   /** `npm run worker` serves /healthz, /readyz and /metrics on this port; null: no HTTP at all. */
   workerPort: number | null;
   dispatchConcurrency: number;
+  /**
+   * DISPATCH_CALLBACK_CONCURRENCY: requests out to one callback at once. 'adaptive': learnt per
+   * callback from its answer times (dispatch/adaptive-concurrency.ts); a number: fixed; null
+   * (unset): adaptive in `npm run worker`, DISPATCH_CONCURRENCY in the API's inline dispatcher.
+   */
+  dispatchCallbackConcurrency: 'adaptive' | number | null;
   dispatchBackoffBaseMs: number;
   dispatchBackoffMaxMs: number;
   dispatchLeaseMs: number;
@@ -106,6 +112,14 @@ function boolSetting(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true, false, 1 or 0, got "${env[name]}"`);
 }
 
+function callbackConcurrencySetting(env: Env): 'adaptive' | number | null {
+  const raw = env.DISPATCH_CALLBACK_CONCURRENCY?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return null;
+  if (raw === 'adaptive') return 'adaptive';
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`DISPATCH_CALLBACK_CONCURRENCY must be "adaptive" or a whole number, got "${env.DISPATCH_CALLBACK_CONCURRENCY}"`);
+  return intSetting(env, 'DISPATCH_CALLBACK_CONCURRENCY', 0, 1, 10_000);
+}
+
 function choiceSetting<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
@@ -164,6 +178,7 @@ export function loadConfig(env: Env): Config {
     dispatcher: choiceSetting(env, 'DISPATCHER', ['inline', 'off'] as const, 'inline'),
     workerPort: env.WORKER_PORT?.trim() ? intSetting(env, 'WORKER_PORT', 0, 0, 65535) : null,
     dispatchConcurrency: intSetting(env, 'DISPATCH_CONCURRENCY', 64, 1, 10_000),
+    dispatchCallbackConcurrency: callbackConcurrencySetting(env),
     dispatchBackoffBaseMs: intSetting(env, 'DISPATCH_BACKOFF_BASE_MS', 5000, 1, 86_400_000),
     dispatchBackoffMaxMs: intSetting(env, 'DISPATCH_BACKOFF_MAX_MS', 21_600_000, 1, 7 * 86_400_000),
     dispatchLeaseMs: intSetting(env, 'DISPATCH_LEASE_MS', 60_000, MIN_DISPATCH_LEASE_MS, 86_400_000),

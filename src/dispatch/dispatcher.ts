@@ -12,6 +12,11 @@
 // - due: a timer wakes the loop at the earliest due time it knows (the database's MIN(dueAt),
 //   or a retry this process just scheduled), and at least every MAX_SCAN_INTERVAL_MS for what
 //   other processes scheduled (scan-schedule.ts).
+//
+// Two limits on sending: DISPATCH_CONCURRENCY requests out in all, and each callback's own
+// limit, learnt from its answer times (adaptive-concurrency.ts). Claims and recordings are
+// sized by DISPATCH_CONCURRENCY whatever the callbacks' limits: their batches are what makes
+// a drain fast, not the number of requests out.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../common/clock';
@@ -30,6 +35,7 @@ import type { PostbackSender, SendErrorKind } from './sender';
 import { earliest, MAX_SCAN_INTERVAL_MS, msUntilNextScan } from './scan-schedule';
 import type { CallbackHealthMonitor } from './callback-health-monitor';
 import { breakerSignalOf } from './circuit-breaker';
+import { type AdaptiveLimitSettings, CallbackConcurrency } from './adaptive-concurrency';
 import type { SendRateLimiter } from './send-rate-limiter';
 
 /**
@@ -77,6 +83,11 @@ export const NO_OP_OBSERVER: DispatchObserver = {
 export interface DispatcherSettings {
   /** DISPATCH_CONCURRENCY: attempts in flight at most. */
   concurrency: number;
+  /**
+   * Requests out to one callback at once (DISPATCH_CALLBACK_CONCURRENCY): learnt per callback
+   * between minLimit and maxLimit. Unset: every callback may have `concurrency` out.
+   */
+  callbackConcurrency?: AdaptiveLimitSettings;
   retry: RetrySettings;
   /** How long stop() waits for attempts in flight before leaving them to lease takeover. */
   shutdownGraceMs?: number;
@@ -112,6 +123,22 @@ export interface DispatcherDeps {
   health?: CallbackHealthMonitor;
   /** Holds maxRequestsPerSecond (the limits are the health monitor's); closed by stop(). */
   rateLimiter?: SendRateLimiter;
+  /** Answer times for the callbacks' concurrency limits (ms, monotonic); performance.now by default. */
+  monotonicMs?: () => number;
+}
+
+/** A fixed limit per callback: each may have every slot (when callbackConcurrency is unset). */
+export function fixedCallbackConcurrency(limit: number): AdaptiveLimitSettings {
+  return { initialLimit: limit, minLimit: limit, maxLimit: limit };
+}
+
+/**
+ * Claims waiting for their own callback's limit, beyond which the loop claims no more: a full
+ * claim's worth, so a drain to one callback with a low limit still claims in large batches
+ * (their leases run while they wait; one that runs short is released unsent).
+ */
+export function maxWaitingForCallbacks(concurrency: number): number {
+  return concurrency + claimAhead(concurrency);
 }
 
 /** Identifies this process as a lease holder (the column is 64 characters). */
@@ -189,8 +216,13 @@ export class Dispatcher {
    * second that is over; starting it later would put it in the next second's count unasked).
    */
   private readonly permitEnds = new Map<string, number>();
+  /** Requests out per callback, against each one's learnt limit. */
+  private readonly perCallback: CallbackConcurrency;
+  private readonly monotonicMs: () => number;
 
   constructor(private readonly deps: DispatcherDeps) {
+    this.perCallback = new CallbackConcurrency(deps.settings.callbackConcurrency ?? fixedCallbackConcurrency(deps.settings.concurrency), deps.random);
+    this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
     this.recorder = new GroupCommit(
       async (items) => {
         const recorded = await deps.store.recordAttempts(items);
@@ -296,7 +328,10 @@ export class Dispatcher {
     if (this.deps.health && !this.deps.health.ready) return null;
     const { concurrency } = this.deps.settings;
     if (this.inFlight.size - this.sending >= concurrency) return null;
-    const free = concurrency - this.sending - this.ready.length - this.reservedSlots;
+    // Those of a callback at its own limit wait in `ready` once started, as claimed ones do, within the same bound.
+    const waiting = this.waitingForCallbacks();
+    if (waiting + this.reservedSlots >= maxWaitingForCallbacks(concurrency)) return null;
+    const free = concurrency - this.sending - (this.ready.length - waiting) - this.reservedSlots;
     if (free <= 0) return null;
     const now = this.deps.clock.now().getTime();
     // What claimOptions() leaves out, asked per callback: no set of every held callback per call.
@@ -430,7 +465,10 @@ export class Dispatcher {
     if (this.deps.health && this.scanDue) await this.startProbes();
     while (this.state === 'running') {
       if (this.inFlight.size - this.sending >= concurrency) return;
-      const free = concurrency + claimAhead(concurrency) - this.sending - this.ready.length - this.reservedSlots;
+      // Claims waiting for their own callback's limit leave the slots to other callbacks' claims, up to a point.
+      const waiting = this.waitingForCallbacks();
+      if (waiting >= maxWaitingForCallbacks(concurrency)) return;
+      const free = concurrency + claimAhead(concurrency) - this.sending - (this.ready.length - waiting) - this.reservedSlots;
       if (!worthClaiming(free, this.sending + this.ready.length, concurrency)) return;
 
       if (this.announced.size > 0) {
@@ -536,9 +574,16 @@ export class Dispatcher {
   private startReady(): void {
     const { concurrency } = this.deps.settings;
     const held: ClaimedDelivery[] = [];
+    const waiting: ClaimedDelivery[] = [];
     while (this.state === 'running' && this.sending < concurrency && this.ready.length > 0) {
       const claim = this.ready.shift() as ClaimedDelivery;
       const id = claim.delivery.id;
+      const callbackId = claim.delivery.callbackId;
+      if (!this.perCallback.hasRoom(callbackId)) {
+        // Its callback has as many out as its limit: it keeps its place, others go first.
+        waiting.push(claim);
+        continue;
+      }
       if (!this.probes.has(id) && this.deps.health?.isHeld(claim.delivery.callbackId)) {
         // The circuit opened after the claim: back to the queue, unsent and uncounted.
         held.push(claim);
@@ -553,11 +598,15 @@ export class Dispatcher {
         }
       }
       this.sending++;
+      const outWhenSent = this.perCallback.started(callbackId);
+      const sentAt = this.monotonicMs();
       let answered = false;
-      const slotFree = () => {
+      const slotFree = (answer?: { dropped: boolean }) => {
         if (answered) return;
         answered = true;
         this.sending--;
+        if (answer) this.perCallback.answered(callbackId, this.monotonicMs() - sentAt, outWhenSent, answer.dropped);
+        else this.perCallback.abandoned(callbackId);
         this.startReady();
         this.kick();
       };
@@ -568,7 +617,23 @@ export class Dispatcher {
       });
       this.inFlight.set(id, run);
     }
+    if (waiting.length > 0) this.ready.unshift(...waiting);
     if (held.length > 0) void this.release(held);
+  }
+
+  /**
+   * Whether this callback's own limit, below DISPATCH_CONCURRENCY, is what keeps its claims
+   * waiting (at a limit of DISPATCH_CONCURRENCY it is the cap across all callbacks).
+   */
+  private atOwnLimit(callbackId: string): boolean {
+    return !this.perCallback.hasRoom(callbackId) && this.perCallback.limitOf(callbackId) < this.deps.settings.concurrency;
+  }
+
+  /** Ready claims waiting for their own callback's limit. */
+  private waitingForCallbacks(): number {
+    let waiting = 0;
+    for (const claim of this.ready) if (this.atOwnLimit(claim.delivery.callbackId)) waiting++;
+    return waiting;
   }
 
   private async release(claims: ClaimedDelivery[]): Promise<void> {
@@ -584,7 +649,7 @@ export class Dispatcher {
   }
 
   /** One attempt of one claimed delivery: send, classify, record. `answered()` once the request is over. Never rejects. */
-  private async attempt(claim: ClaimedDelivery, answered: () => void): Promise<void> {
+  private async attempt(claim: ClaimedDelivery, answered: (answer?: { dropped: boolean }) => void): Promise<void> {
     const { clock, sender, settings } = this.deps;
     const held = claim.delivery;
     // Made only when something is logged: most attempts (delivered, at debug) log nothing.
@@ -607,7 +672,7 @@ export class Dispatcher {
         signingSecret: claim.signingSecret,
         previousSigningSecret: claim.previousSigningSecret ?? null,
       });
-      answered();
+      answered(answerOf(result));
       const probe = this.probes.delete(held.id);
       this.deps.health?.observe(held.callbackId, breakerSignalOf(result), probe);
       const outcome = classifyAttempt(result);
@@ -700,4 +765,14 @@ function takeFirst<T>(entries: Map<string, T>, count: number): T[] {
     entries.delete(id);
   }
   return taken;
+}
+
+/**
+ * What an attempt tells its callback's concurrency limit: nothing when no request went out (a
+ * refused address, a URL or request that could not be sent); `dropped` when the callback is
+ * taking more than it can (a timeout, a refused or reset connection, 429 or 503).
+ */
+export function answerOf(result: { statusCode: number | null; errorKind: SendErrorKind | null }): { dropped: boolean } | undefined {
+  if (result.errorKind === 'blocked' || result.errorKind === 'invalid-url' || result.errorKind === 'invalid-request') return undefined;
+  return { dropped: result.errorKind === 'timeout' || result.errorKind === 'connection' || result.statusCode === 429 || result.statusCode === 503 };
 }

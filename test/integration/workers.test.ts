@@ -14,6 +14,9 @@ import { WorkerProcess } from '../support/worker-process';
 
 const webhookId = (headers: IncomingHttpHeaders) => String(headers['webhook-id']);
 
+/** Every delivery of the test out at once, for tests that hold requests open (an adaptive limit starts at 8 per callback). */
+const ALL_AT_ONCE = { DISPATCH_CALLBACK_CONCURRENCY: '64' };
+
 function workerEnv(t: TestService, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL: t.db.url,
@@ -80,7 +83,7 @@ describe.each(testDatabases())('worker processes on %s', (kind) => {
     await fx.callback({ appId: app.id, urlTemplate: receiver.url('/crash?d={{delivery_id}}'), timeoutMs: 5000, maxAttempts: 3 });
     await recordEvents(t, app.id, COUNT);
 
-    const first = spawnWorker(workerEnv(t));
+    const first = spawnWorker(workerEnv(t, ALL_AT_ONCE));
     await waitFor(() => heldOpen.size, (n) => n === COUNT || !first.running, { timeoutMs: 60_000, what: 'the first worker to send every delivery' });
     expect({ running: first.running, log: first.running ? '' : first.log }).toEqual({ running: true, log: '' });
     expect((await first.kill('SIGKILL')).signal).toBe('SIGKILL');
@@ -118,7 +121,7 @@ describe.each(testDatabases())('worker processes on %s', (kind) => {
     await fx.callback({ appId: app.id, urlTemplate: receiver.url('/graceful'), timeoutMs: 10_000 });
     await recordEvents(t, app.id, COUNT);
 
-    const worker = spawnWorker(workerEnv(t));
+    const worker = spawnWorker(workerEnv(t, ALL_AT_ONCE));
     await waitFor(() => requests.length, (n) => n === COUNT || !worker.running, { timeoutMs: 60_000, what: 'every request to arrive' });
     worker.child.kill('SIGTERM');
     // Still mid-attempt: answer only after the signal, then the worker records and exits.

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       adminApiKey: null,
       dispatcher: 'inline',
       dispatchConcurrency: 64,
+      dispatchCallbackConcurrency: null,
       dispatchBackoffBaseMs: 5000,
       dispatchBackoffMaxMs: 21_600_000,
       dispatchAllowPrivate: false,
@@ -42,6 +43,8 @@ describe('loadConfig', () => {
     ['RETENTION_DAYS', { RETENTION_DAYS: '-1' }],
     ['RETENTION_BATCH_SIZE', { RETENTION_BATCH_SIZE: '0' }],
     ['DISPATCH_CONCURRENCY', { DISPATCH_CONCURRENCY: '0' }],
+    ['DISPATCH_CALLBACK_CONCURRENCY', { DISPATCH_CALLBACK_CONCURRENCY: 'auto' }],
+    ['DISPATCH_CALLBACK_CONCURRENCY', { DISPATCH_CALLBACK_CONCURRENCY: '0' }],
     ['DISPATCH_BACKOFF_BASE_MS', { DISPATCH_BACKOFF_BASE_MS: '-5' }],
     ['DISPATCH_BACKOFF_MAX_MS', { DISPATCH_BACKOFF_BASE_MS: '10000', DISPATCH_BACKOFF_MAX_MS: '5000' }],
     ['DISPATCH_ALLOW_PRIVATE', { DISPATCH_ALLOW_PRIVATE: 'yes' }],
@@ -59,6 +62,11 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain(name);
+  });
+
+  it('reads DISPATCH_CALLBACK_CONCURRENCY: adaptive, or a fixed number', () => {
+    expect(loadConfig({ DISPATCH_CALLBACK_CONCURRENCY: ' Adaptive ' }).dispatchCallbackConcurrency).toBe('adaptive');
+    expect(loadConfig({ DISPATCH_CALLBACK_CONCURRENCY: '16' }).dispatchCallbackConcurrency).toBe(16);
   });
 
   it('keeps a password out of the error about a bad DATABASE_URL', () => {

@@ -1,0 +1,195 @@
+import {
+  CallbackConcurrency,
+  callbackConcurrency,
+  INITIAL_CALLBACK_LIMIT,
+  MAX_TRACKED_CALLBACKS,
+  MIN_CALLBACK_LIMIT,
+  PROBE_EVERY_LIMITS,
+  VegasLimit,
+  vegasStep,
+} from '../../../src/dispatch/adaptive-concurrency';
+import { answerOf } from '../../../src/dispatch/dispatcher';
+
+const SETTINGS = { initialLimit: 8, minLimit: 2, maxLimit: 64 };
+/** A probe never comes within a test's few dozen samples. */
+const NO_EARLY_PROBE = () => 1;
+
+/** Feeds `count` answers of `ms` each, sent with the whole limit out. */
+function feed(limit: VegasLimit, ms: number, count: number, dropped = false): void {
+  for (let i = 0; i < count; i++) limit.sample(ms, limit.limit, dropped);
+}
+
+describe('vegasStep', () => {
+  it('is ⌊log10⌋ of the limit, at least 1', () => {
+    expect([1, 2, 9, 10, 64, 99, 100, 999, 1000].map(vegasStep)).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 3]);
+  });
+});
+
+describe('VegasLimit', () => {
+  it('starts at the initial limit, and the first answer only sets the unloaded time', () => {
+    const limit = new VegasLimit(SETTINGS, NO_EARLY_PROBE);
+    expect(limit.limit).toBe(8);
+    limit.sample(10, 8, false);
+    expect(limit).toMatchObject({ limit: 8, unloadedMs: 10 });
+  });
+
+  it('grows by a step per answer while answers come back as fast as the quickest (nothing queued), up to the max', () => {
+    const limit = new VegasLimit(SETTINGS, NO_EARLY_PROBE);
+    feed(limit, 10, 1);
+    feed(limit, 10, 1);
+    expect(limit.limit).toBe(9);
+    // A limit's worth of answers (a round trip) doubles it, as TCP's slow start.
+    feed(limit, 10, 9);
+    expect(limit.limit).toBe(18);
+    feed(limit, 10, 100);
+    expect(limit.limit).toBe(64);
+  });
+
+  it('shrinks at once, when answers slow down with the limit out, to what leaves 3 steps queued', () => {
+    const limit = new VegasLimit({ ...SETTINGS, initialLimit: 40 }, NO_EARLY_PROBE);
+    feed(limit, 10, 1);
+    // 40 out, answers in 20 ms instead of 10: 20 were queued; 40 × 10/20 + 3 = 23.
+    feed(limit, 20, 1);
+    expect(limit.limit).toBe(23);
+    // Answers sent when more were out do not take it lower than their own estimate.
+    limit.sample(20, 40, false);
+    expect(limit.limit).toBe(22);
+    // 22 → 14 → 10: at 10 out, 10 × (1 − 1/2) = 5 queued, between 3 and 6 steps: it holds there.
+    feed(limit, 20, 100);
+    expect(limit.limit).toBe(10);
+    // A hundred times slower: 10 × 10/1000 + 3.
+    feed(limit, 1000, 100);
+    expect(limit.limit).toBe(3);
+    // Timeouts: a step each, to the floor.
+    feed(limit, 1000, 10, true);
+    expect(limit.limit).toBe(2);
+  });
+
+  it('grows by a step per round trip when a little is queued, and holds between 3 and 6 steps', () => {
+    const limit = new VegasLimit({ ...SETTINGS, initialLimit: 20 }, NO_EARLY_PROBE);
+    feed(limit, 10, 1);
+    // 20 × (1 − 10/11) = 1.8 → 2 queued: between 1 and 3, a twentieth of a step per answer.
+    feed(limit, 11, 20);
+    expect(limit.limit).toBe(20);
+    feed(limit, 11, 2);
+    expect(limit.limit).toBe(21);
+    // 21 × (1 − 10/12.5) = 4.2 → 5 queued: held.
+    const before = limit.limit;
+    feed(limit, 12.5, 3);
+    expect(limit.limit).toBe(before);
+  });
+
+  it('shrinks on timeouts and overload answers, whatever their time', () => {
+    const limit = new VegasLimit({ ...SETTINGS, initialLimit: 10 }, NO_EARLY_PROBE);
+    feed(limit, 10, 1);
+    feed(limit, 10, 3, true);
+    expect(limit.limit).toBe(7);
+  });
+
+  it('learns nothing from answers sent with less than half the limit out', () => {
+    const limit = new VegasLimit({ ...SETTINGS, initialLimit: 20 }, NO_EARLY_PROBE);
+    limit.sample(10, 1, false);
+    for (let i = 0; i < 10; i++) limit.sample(100, 9, false);
+    expect(limit.limit).toBe(20);
+    // With half out: 10 × 10/100 carried unqueued, and 3 steps more.
+    limit.sample(100, 10, false);
+    expect(limit.limit).toBe(4);
+  });
+
+  it('ignores answer times that are not positive numbers', () => {
+    const limit = new VegasLimit(SETTINGS, NO_EARLY_PROBE);
+    for (const ms of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) limit.sample(ms, 8, true);
+    expect(limit).toMatchObject({ limit: 8, unloadedMs: 0 });
+  });
+
+  it('forgets the quickest time now and then, so a receiver that became slower for good is measured again', () => {
+    // random 0: the probe comes after half of PROBE_EVERY_LIMITS × limit samples.
+    const limit = new VegasLimit({ initialLimit: 4, minLimit: 4, maxLimit: 4 }, () => 0);
+    feed(limit, 5, 1);
+    feed(limit, 50, PROBE_EVERY_LIMITS * 2 - 2);
+    expect(limit.unloadedMs).toBe(5);
+    feed(limit, 50, 1);
+    expect(limit.unloadedMs).toBe(50);
+  });
+
+  it('stays put when minimum and maximum are the same (a fixed limit)', () => {
+    const limit = new VegasLimit({ initialLimit: 64, minLimit: 64, maxLimit: 64 }, NO_EARLY_PROBE);
+    feed(limit, 1, 1);
+    feed(limit, 1000, 50);
+    feed(limit, 1, 50, true);
+    expect(limit.limit).toBe(64);
+  });
+});
+
+describe('CallbackConcurrency', () => {
+  const limits = () => new CallbackConcurrency({ initialLimit: 2, minLimit: 1, maxLimit: 8 }, NO_EARLY_PROBE);
+
+  it('counts requests out per callback against each one’s limit', () => {
+    const c = limits();
+    expect([c.hasRoom('a'), c.limitOf('a')]).toEqual([true, 2]);
+    expect(c.started('a')).toBe(1);
+    expect(c.started('a')).toBe(2);
+    expect([c.hasRoom('a'), c.outTo('a')]).toEqual([false, 2]);
+    expect(c.hasRoom('b')).toBe(true);
+    c.abandoned('a');
+    expect([c.hasRoom('a'), c.outTo('a')]).toEqual([true, 1]);
+  });
+
+  it('learns each callback’s limit from its own answers', () => {
+    const c = limits();
+    for (let i = 0; i < 30; i++) {
+      c.started('fast');
+      c.answered('fast', 5, c.limitOf('fast'), false);
+    }
+    expect(c.limitOf('fast')).toBe(8);
+    expect(c.limitOf('slow')).toBe(2);
+    // Unknown callbacks and extra answers are harmless.
+    c.answered('unknown', 5, 1, false);
+    c.abandoned('unknown');
+    expect(c.outTo('fast')).toBe(0);
+  });
+
+  it(`remembers at most ${MAX_TRACKED_CALLBACKS} callbacks, forgetting idle ones first`, () => {
+    const c = limits();
+    c.started('busy');
+    for (let i = 0; i < MAX_TRACKED_CALLBACKS + 5; i++) {
+      c.started(`cb-${i}`);
+      c.abandoned(`cb-${i}`);
+    }
+    expect(c.size).toBeLessThanOrEqual(MAX_TRACKED_CALLBACKS);
+    expect(c.outTo('busy')).toBe(1);
+  });
+});
+
+describe('callbackConcurrency (DISPATCH_CALLBACK_CONCURRENCY)', () => {
+  const config = (dispatchCallbackConcurrency: 'adaptive' | number | null, dispatchConcurrency = 64) => ({ dispatchConcurrency, dispatchCallbackConcurrency });
+  const adaptive = { initialLimit: INITIAL_CALLBACK_LIMIT, minLimit: MIN_CALLBACK_LIMIT, maxLimit: 64 };
+
+  it('unset: adaptive in a worker, DISPATCH_CONCURRENCY in the API process', () => {
+    expect(callbackConcurrency(config(null), 'worker')).toEqual(adaptive);
+    expect(callbackConcurrency(config(null), 'api')).toEqual({ initialLimit: 64, minLimit: 64, maxLimit: 64 });
+  });
+
+  it('adaptive: from the initial limit, between the floor and DISPATCH_CONCURRENCY, in either process', () => {
+    expect(callbackConcurrency(config('adaptive'), 'api')).toEqual(adaptive);
+    expect(callbackConcurrency(config('adaptive', 1), 'worker')).toEqual({ initialLimit: 1, minLimit: 1, maxLimit: 1 });
+  });
+
+  it('a number: fixed, never above DISPATCH_CONCURRENCY', () => {
+    expect(callbackConcurrency(config(16), 'worker')).toEqual({ initialLimit: 16, minLimit: 16, maxLimit: 16 });
+    expect(callbackConcurrency(config(16, 8), 'api')).toEqual({ initialLimit: 8, minLimit: 8, maxLimit: 8 });
+  });
+});
+
+describe('answerOf', () => {
+  const result = (statusCode: number | null, errorKind: Parameters<typeof answerOf>[0]['errorKind'] = null) => ({ statusCode, errorKind });
+
+  it('says nothing when no request went out', () => {
+    expect([answerOf(result(null, 'blocked')), answerOf(result(null, 'invalid-url')), answerOf(result(null, 'invalid-request'))]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('counts timeouts, connection failures, 429 and 503 as overload; other answers as answers', () => {
+    expect([result(null, 'timeout'), result(null, 'connection'), result(429), result(503)].map(answerOf)).toEqual(Array(4).fill({ dropped: true }));
+    expect([result(200), result(500), result(404), result(502)].map(answerOf)).toEqual(Array(4).fill({ dropped: false }));
+  });
+});
