@@ -59,6 +59,8 @@ export interface DispatchObserver {
   failed(stage: 'claim' | 'record', error: unknown): void;
   /** Claims of a callback over its maxRequestsPerSecond went back to the queue. */
   rateLimited(callbackId: string, count: number): void;
+  /** A claimed delivery started after waiting for its callback's own concurrency limit. */
+  waitedForCallbackLimit(callbackId: string): void;
 }
 
 export interface AttemptFinished {
@@ -78,6 +80,7 @@ export const NO_OP_OBSERVER: DispatchObserver = {
   leaseLost: () => undefined,
   failed: () => undefined,
   rateLimited: () => undefined,
+  waitedForCallbackLimit: () => undefined,
 };
 
 export interface DispatcherSettings {
@@ -218,10 +221,16 @@ export class Dispatcher {
   private readonly permitEnds = new Map<string, number>();
   /** Requests out per callback, against each one's learnt limit. */
   private readonly perCallback: CallbackConcurrency;
+  /** Whether a callback's own limit can ever be below DISPATCH_CONCURRENCY (not when fixed at it, as in the API process). */
+  private readonly callbacksMayWait: boolean;
   private readonly monotonicMs: () => number;
+  /** Claims that have waited for their callback's limit (counted once, when they start). */
+  private readonly waited = new WeakSet<ClaimedDelivery>();
 
   constructor(private readonly deps: DispatcherDeps) {
-    this.perCallback = new CallbackConcurrency(deps.settings.callbackConcurrency ?? fixedCallbackConcurrency(deps.settings.concurrency), deps.random);
+    const perCallback = deps.settings.callbackConcurrency ?? fixedCallbackConcurrency(deps.settings.concurrency);
+    this.perCallback = new CallbackConcurrency(perCallback, deps.random);
+    this.callbacksMayWait = Math.min(perCallback.initialLimit, perCallback.minLimit) < deps.settings.concurrency;
     this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
     this.recorder = new GroupCommit(
       async (items) => {
@@ -582,6 +591,7 @@ export class Dispatcher {
       if (!this.perCallback.hasRoom(callbackId)) {
         // Its callback has as many out as its limit: it keeps its place, others go first.
         waiting.push(claim);
+        this.waited.add(claim);
         continue;
       }
       if (!this.probes.has(id) && this.deps.health?.isHeld(claim.delivery.callbackId)) {
@@ -598,6 +608,7 @@ export class Dispatcher {
         }
       }
       this.sending++;
+      if (this.waited.delete(claim)) this.notify('waitedForCallbackLimit', callbackId);
       const outWhenSent = this.perCallback.started(callbackId);
       const sentAt = this.monotonicMs();
       let answered = false;
@@ -631,6 +642,8 @@ export class Dispatcher {
 
   /** Ready claims waiting for their own callback's limit. */
   private waitingForCallbacks(): number {
+    // Asked on every recordEvent (reserve): no walk through `ready` when no callback can wait.
+    if (!this.callbacksMayWait) return 0;
     let waiting = 0;
     for (const claim of this.ready) if (this.atOwnLimit(claim.delivery.callbackId)) waiting++;
     return waiting;

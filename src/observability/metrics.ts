@@ -95,6 +95,11 @@ export class ServiceMetrics {
     help: 'Sends held back by a callback\'s maxRequestsPerSecond (they wait for the next second, nothing is lost)',
     registers: [this.registry],
   });
+  readonly callbackLimitWaits = new Counter({
+    name: 'postbacks_callback_limit_waits_total',
+    help: 'Postbacks that waited for their callback\'s concurrency limit (DISPATCH_CALLBACK_CONCURRENCY) before being sent',
+    registers: [this.registry],
+  });
   readonly requestsRefused = new Counter({
     name: 'postbacks_requests_refused_total',
     help: 'Requests and connections refused by a limit, by reason (rate_limited, query_cost, connections_per_address, sockets_per_key, subscriptions_per_socket) and key role (none: no key)',
@@ -187,6 +192,7 @@ export class ServiceMetrics {
       takenOver: (deliveries) => this.leasesTakenOver.inc(deliveries.length),
       failed: (stage) => this.dispatchErrors.inc({ stage }),
       rateLimited: (_callbackId, count) => this.rateLimited.inc(count),
+      waitedForCallbackLimit: () => this.callbackLimitWaits.inc(),
     };
   }
 

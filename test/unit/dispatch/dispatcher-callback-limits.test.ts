@@ -22,6 +22,7 @@ describe('the dispatcher, with a concurrency limit per callback', () => {
   let nowMs: number;
   let claimDue: jest.SpyInstance;
   let nextDueAt: jest.SpyInstance;
+  let waits: string[];
 
   beforeEach(() => {
     jest.useFakeTimers({ now: START, doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
@@ -34,6 +35,7 @@ describe('the dispatcher, with a concurrency limit per callback', () => {
     sender = new FakeSender();
     dispatcher = null;
     nowMs = 0;
+    waits = [];
   });
   afterEach(async () => {
     sender.answerNext(sender.requests.length);
@@ -52,6 +54,7 @@ describe('the dispatcher, with a concurrency limit per callback', () => {
       workerId: 'worker-test',
       random: () => 1,
       monotonicMs: () => nowMs,
+      observer: { waitedForCallbackLimit: (callbackId) => waits.push(callbackId) },
     });
     dispatcher.start();
     await settle();
@@ -77,6 +80,8 @@ describe('the dispatcher, with a concurrency limit per callback', () => {
       await settle();
     }
     expect(store.all().every((d) => d.status === DeliveryStatus.DELIVERED)).toBe(true);
+    // Each of the first callback's deliveries beyond its limit of 2 waited, once; the other's did not.
+    expect(waits).toEqual(Array(8).fill(CALLBACK));
   });
 
   it('does not scan again and again for the due rows of a callback waiting at its limit', async () => {
