@@ -262,7 +262,9 @@ export class Dispatcher {
       offQueued();
       offClaimer();
     };
-    this.log.info({ concurrency: this.deps.settings.concurrency }, 'dispatcher started');
+    const perCallback = this.deps.settings.callbackConcurrency ?? fixedCallbackConcurrency(this.deps.settings.concurrency);
+    const callbackConcurrency = perCallback.minLimit === perCallback.maxLimit ? perCallback.maxLimit : `adaptive ${perCallback.minLimit}–${perCallback.maxLimit}`;
+    this.log.info({ concurrency: this.deps.settings.concurrency, callbackConcurrency }, 'dispatcher started');
     const health = this.deps.health;
     if (health) {
       // Nothing is claimed before the paused and disabled callbacks are known.
