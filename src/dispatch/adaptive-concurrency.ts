@@ -9,6 +9,7 @@
 // crash. A slow receiver, on the other hand, needs many out to keep up. The limit grows while
 // answers come back as fast as the quickest seen (no queue is building, here or at the
 // receiver) and shrinks when they slow down, or time out, as more are sent.
+import type { SendErrorKind } from './sender';
 
 export interface AdaptiveLimitSettings {
   /** Where a callback's limit starts. */
@@ -45,8 +46,22 @@ export function callbackConcurrency(
   if (chosen === 'adaptive') {
     return { initialLimit: Math.min(INITIAL_CALLBACK_LIMIT, max), minLimit: Math.min(MIN_CALLBACK_LIMIT, max), maxLimit: max };
   }
-  const fixed = Math.min(chosen, max);
-  return { initialLimit: fixed, minLimit: fixed, maxLimit: fixed };
+  return fixedCallbackConcurrency(Math.min(chosen, max));
+}
+
+/** One limit for every callback, never learnt. */
+export function fixedCallbackConcurrency(limit: number): AdaptiveLimitSettings {
+  return { initialLimit: limit, minLimit: limit, maxLimit: limit };
+}
+
+/**
+ * What an attempt tells its callback's concurrency limit: nothing when no request went out (a
+ * refused address, a URL or request that could not be sent); `dropped` when the callback is
+ * taking more than it can (a timeout, a refused or reset connection, 429 or 503).
+ */
+export function answerOf(result: { statusCode: number | null; errorKind: SendErrorKind | null }): { dropped: boolean } | undefined {
+  if (result.errorKind === 'blocked' || result.errorKind === 'invalid-url' || result.errorKind === 'invalid-request') return undefined;
+  return { dropped: result.errorKind === 'timeout' || result.errorKind === 'connection' || result.statusCode === 429 || result.statusCode === 503 };
 }
 
 /** Beyond the limit, this many samples times the limit (times a random 0.5–1) start a new measure of the unloaded answer time. */
@@ -151,8 +166,7 @@ export class CallbackConcurrency {
 
   /** Whether one more request to this callback fits its limit. */
   hasRoom(callbackId: string): boolean {
-    const state = this.callbacks.get(callbackId);
-    return state === undefined ? this.settings.initialLimit > 0 : state.out < state.limit.limit;
+    return this.outTo(callbackId) < this.limitOf(callbackId);
   }
 
   limitOf(callbackId: string): number {

@@ -35,7 +35,7 @@ import type { PostbackSender, SendErrorKind } from './sender';
 import { earliest, MAX_SCAN_INTERVAL_MS, msUntilNextScan } from './scan-schedule';
 import type { CallbackHealthMonitor } from './callback-health-monitor';
 import { breakerSignalOf } from './circuit-breaker';
-import { type AdaptiveLimitSettings, CallbackConcurrency } from './adaptive-concurrency';
+import { type AdaptiveLimitSettings, answerOf, CallbackConcurrency, fixedCallbackConcurrency } from './adaptive-concurrency';
 import type { SendRateLimiter } from './send-rate-limiter';
 
 /**
@@ -130,11 +130,6 @@ export interface DispatcherDeps {
   monotonicMs?: () => number;
 }
 
-/** A fixed limit per callback: each may have every slot (when callbackConcurrency is unset). */
-export function fixedCallbackConcurrency(limit: number): AdaptiveLimitSettings {
-  return { initialLimit: limit, minLimit: limit, maxLimit: limit };
-}
-
 /**
  * Claims waiting for their own callback's limit, beyond which the loop claims no more: a full
  * claim's worth, so a drain to one callback with a low limit still claims in large batches
@@ -219,6 +214,8 @@ export class Dispatcher {
    * second that is over; starting it later would put it in the next second's count unasked).
    */
   private readonly permitEnds = new Map<string, number>();
+  /** The callbacks' limits: as configured, or every slot for each when callbackConcurrency is unset. */
+  private readonly callbackLimits: AdaptiveLimitSettings;
   /** Requests out per callback, against each one's learnt limit. */
   private readonly perCallback: CallbackConcurrency;
   /** Whether a callback's own limit can ever be below DISPATCH_CONCURRENCY (not when fixed at it, as in the API process). */
@@ -228,9 +225,9 @@ export class Dispatcher {
   private readonly waited = new WeakSet<ClaimedDelivery>();
 
   constructor(private readonly deps: DispatcherDeps) {
-    const perCallback = deps.settings.callbackConcurrency ?? fixedCallbackConcurrency(deps.settings.concurrency);
-    this.perCallback = new CallbackConcurrency(perCallback, deps.random);
-    this.callbacksMayWait = Math.min(perCallback.initialLimit, perCallback.minLimit) < deps.settings.concurrency;
+    this.callbackLimits = deps.settings.callbackConcurrency ?? fixedCallbackConcurrency(deps.settings.concurrency);
+    this.perCallback = new CallbackConcurrency(this.callbackLimits, deps.random);
+    this.callbacksMayWait = this.callbackLimits.minLimit < deps.settings.concurrency;
     this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
     this.recorder = new GroupCommit(
       async (items) => {
@@ -262,8 +259,8 @@ export class Dispatcher {
       offQueued();
       offClaimer();
     };
-    const perCallback = this.deps.settings.callbackConcurrency ?? fixedCallbackConcurrency(this.deps.settings.concurrency);
-    const callbackConcurrency = perCallback.minLimit === perCallback.maxLimit ? perCallback.maxLimit : `adaptive ${perCallback.minLimit}–${perCallback.maxLimit}`;
+    const { minLimit, maxLimit } = this.callbackLimits;
+    const callbackConcurrency = minLimit === maxLimit ? maxLimit : `adaptive ${minLimit}–${maxLimit}`;
     this.log.info({ concurrency: this.deps.settings.concurrency, callbackConcurrency }, 'dispatcher started');
     const health = this.deps.health;
     if (health) {
@@ -596,7 +593,7 @@ export class Dispatcher {
         this.waited.add(claim);
         continue;
       }
-      if (!this.probes.has(id) && this.deps.health?.isHeld(claim.delivery.callbackId)) {
+      if (!this.probes.has(id) && this.deps.health?.isHeld(callbackId)) {
         // The circuit opened after the claim: back to the queue, unsent and uncounted.
         held.push(claim);
         continue;
@@ -780,14 +777,4 @@ function takeFirst<T>(entries: Map<string, T>, count: number): T[] {
     entries.delete(id);
   }
   return taken;
-}
-
-/**
- * What an attempt tells its callback's concurrency limit: nothing when no request went out (a
- * refused address, a URL or request that could not be sent); `dropped` when the callback is
- * taking more than it can (a timeout, a refused or reset connection, 429 or 503).
- */
-export function answerOf(result: { statusCode: number | null; errorKind: SendErrorKind | null }): { dropped: boolean } | undefined {
-  if (result.errorKind === 'blocked' || result.errorKind === 'invalid-url' || result.errorKind === 'invalid-request') return undefined;
-  return { dropped: result.errorKind === 'timeout' || result.errorKind === 'connection' || result.statusCode === 429 || result.statusCode === 503 };
 }

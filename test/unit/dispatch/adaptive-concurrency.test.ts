@@ -1,4 +1,5 @@
 import {
+  answerOf,
   CallbackConcurrency,
   callbackConcurrency,
   INITIAL_CALLBACK_LIMIT,
@@ -8,7 +9,6 @@ import {
   VegasLimit,
   vegasStep,
 } from '../../../src/dispatch/adaptive-concurrency';
-import { answerOf } from '../../../src/dispatch/dispatcher';
 
 const SETTINGS = { initialLimit: 8, minLimit: 2, maxLimit: 64 };
 /** A probe never comes within a test's few dozen samples. */
