@@ -1,8 +1,11 @@
 // Fakes for the dispatcher's unit tests: a sender answered by hand, a settle() for Jest's fake
-// timers, and PENDING deliveries of one callback, as the in-memory store takes them.
+// timers, PENDING deliveries of one callback, as the in-memory store takes them, and the
+// dispatcher built as those tests build it.
+import pino from 'pino';
 import { DeliveryStatus, HttpMethod } from '../../src/common/enums';
 import { newId } from '../../src/common/ids';
 import { Delivery } from '../../src/deliveries/delivery.entity';
+import { Dispatcher, type DispatcherDeps, type DispatcherSettings } from '../../src/dispatch/dispatcher';
 import type { OutgoingPostback, PostbackSender, SendResult } from '../../src/dispatch/sender';
 
 export const RETRY = { backoffBaseMs: 5_000, backoffMaxMs: 60_000 };
@@ -69,4 +72,21 @@ export function pending(count: number, dueAt = new Date()): Delivery[] {
       updatedAt: new Date(),
     }),
   );
+}
+
+/**
+ * A dispatcher as the unit tests run it: the (faked) real clock, silent logs, one worker id,
+ * random 0.5, RETRY and a 1 s grace at stop; `deps` and `deps.settings` override any of them.
+ */
+export function testDispatcher(
+  deps: Pick<DispatcherDeps, 'store' | 'hub' | 'sender'> & Partial<Omit<DispatcherDeps, 'settings'>> & { settings: Partial<DispatcherSettings> & Pick<DispatcherSettings, 'concurrency'> },
+): Dispatcher {
+  return new Dispatcher({
+    clock: { now: () => new Date() },
+    logger: pino({ level: 'silent' }),
+    workerId: 'worker-test',
+    random: () => 0.5,
+    ...deps,
+    settings: { retry: RETRY, shutdownGraceMs: 1_000, ...deps.settings },
+  });
 }

@@ -4,13 +4,13 @@ import pino from 'pino';
 import { DeliveryStatus } from '../../../src/common/enums';
 import { DeliveryHub } from '../../../src/deliveries/delivery-hub';
 import { MemoryDeliveryStore } from '../../../src/deliveries/memory-delivery-store';
-import { Dispatcher } from '../../../src/dispatch/dispatcher';
+import type { Dispatcher } from '../../../src/dispatch/dispatcher';
 import { MemoryCallbackHealthStore } from '../../../src/callbacks/callback-health';
 import { CallbackHealthMonitor } from '../../../src/dispatch/callback-health-monitor';
 import { CallbackState, FAILURES_TO_PAUSE, healthyState } from '../../../src/dispatch/circuit-breaker';
 import { InMemorySendRateLimiter } from '../../../src/dispatch/send-rate-limiter';
 
-import { CALLBACK, FakeSender, pending, RETRY, settle, START } from '../../support/dispatch-fakes';
+import { CALLBACK, FakeSender, pending, RETRY, settle, START, testDispatcher } from '../../support/dispatch-fakes';
 
 
 const PAUSE_MS = 10_000;
@@ -48,7 +48,7 @@ describe('the dispatcher with a circuit breaker', () => {
       onChange: (c) => changes.push(`${c.before.state}->${c.after.health.state}`), refreshMs: 60_000,
     });
     hub = new DeliveryHub();
-    dispatcher = new Dispatcher({ store, hub, sender, clock, logger, health: monitor, rateLimiter: limited ? new InMemorySendRateLimiter(clock) : undefined, observer: { rateLimited: (_id, n) => (rateLimited += n) }, settings: { concurrency, retry: { ...RETRY, backoffBaseMs: 1, backoffMaxMs: 1 }, shutdownGraceMs: 1_000 }, workerId: 'worker-test', random: () => 0.5 });
+    dispatcher = testDispatcher({ store, hub, sender, clock, logger, health: monitor, rateLimiter: limited ? new InMemorySendRateLimiter(clock) : undefined, observer: { rateLimited: (_id, n) => (rateLimited += n) }, settings: { concurrency, retry: { ...RETRY, backoffBaseMs: 1, backoffMaxMs: 1 } } });
     dispatcher.start();
     return dispatcher;
   };

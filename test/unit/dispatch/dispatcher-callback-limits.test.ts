@@ -2,14 +2,13 @@
 // callback at its limit waits while others go ahead, its waiting claims do not make the loop
 // scan again and again, and its answer times feed its limit. On the in-memory store, with a
 // fake clock and a sender answered by hand.
-import pino from 'pino';
 import { DeliveryStatus } from '../../../src/common/enums';
 import type { Delivery } from '../../../src/deliveries/delivery.entity';
 import { DeliveryHub } from '../../../src/deliveries/delivery-hub';
 import { MemoryDeliveryStore } from '../../../src/deliveries/memory-delivery-store';
 import type { AdaptiveLimitSettings } from '../../../src/dispatch/adaptive-concurrency';
-import { Dispatcher } from '../../../src/dispatch/dispatcher';
-import { CALLBACK, FakeSender, pending, RETRY, settle, START } from '../../support/dispatch-fakes';
+import type { Dispatcher } from '../../../src/dispatch/dispatcher';
+import { CALLBACK, FakeSender, pending, RETRY, settle, START, testDispatcher } from '../../support/dispatch-fakes';
 
 const OTHER = '01890000-0000-7000-8000-0000000000cc';
 const KEYS = { signingSecret: null, previousSigningSecret: null };
@@ -44,14 +43,11 @@ describe('the dispatcher, with a concurrency limit per callback', () => {
   });
 
   const start = async (concurrency: number, callbackConcurrency: AdaptiveLimitSettings) => {
-    dispatcher = new Dispatcher({
+    dispatcher = testDispatcher({
       store,
       hub,
       sender,
-      clock: { now: () => new Date() },
-      logger: pino({ level: 'silent' }),
-      settings: { concurrency, callbackConcurrency, retry: RETRY, shutdownGraceMs: 1_000 },
-      workerId: 'worker-test',
+      settings: { concurrency, callbackConcurrency },
       random: () => 1,
       monotonicMs: () => nowMs,
       observer: { waitedForCallbackLimit: (callbackId) => waits.push(callbackId) },

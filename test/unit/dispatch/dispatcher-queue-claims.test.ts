@@ -2,13 +2,12 @@
 // process is about to queue (DeliveryHub.reserveClaims), they are written claimed in the outbox
 // insert, and start when it commits, with no claim of their own. On the in-memory store, with
 // a fake clock and a sender answered by hand; `record` does what EventService does.
-import pino from 'pino';
 import { DeliveryStatus } from '../../../src/common/enums';
 import type { Delivery } from '../../../src/deliveries/delivery.entity';
 import { DeliveryHub, type QueueReservation } from '../../../src/deliveries/delivery-hub';
 import { MemoryDeliveryStore } from '../../../src/deliveries/memory-delivery-store';
-import { Dispatcher } from '../../../src/dispatch/dispatcher';
-import { CALLBACK, FakeSender, pending, RETRY, settle, START } from '../../support/dispatch-fakes';
+import type { Dispatcher } from '../../../src/dispatch/dispatcher';
+import { CALLBACK, FakeSender, pending, RETRY, settle, START, testDispatcher } from '../../support/dispatch-fakes';
 
 const KEYS = { signingSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', previousSigningSecret: null };
 
@@ -38,15 +37,11 @@ describe('the dispatcher, for deliveries inserted already claimed', () => {
   });
 
   const start = async (concurrency: number, skipCallbackIds?: Set<string>) => {
-    dispatcher = new Dispatcher({
+    dispatcher = testDispatcher({
       store,
       hub,
       sender,
-      clock: { now: () => new Date() },
-      logger: pino({ level: 'silent' }),
-      settings: { concurrency, retry: RETRY, shutdownGraceMs: 1_000 },
-      workerId: 'worker-test',
-      random: () => 0.5,
+      settings: { concurrency },
       claimOptions: () => (skipCallbackIds ? { skipCallbackIds } : {}),
     });
     dispatcher.start();

@@ -1,14 +1,13 @@
 // The dispatch loop on the in-memory store, with a fake clock (Jest's timers, Date included)
 // and a fake sender whose answers each test gives by hand: no database, no HTTP.
-import pino from 'pino';
 import { DeliveryStatus } from '../../../src/common/enums';
 import { Delivery } from '../../../src/deliveries/delivery.entity';
 import { DeliveryHub } from '../../../src/deliveries/delivery-hub';
 import type { AttemptToRecord, RecordedAttempt } from '../../../src/deliveries/delivery-store';
 import { MemoryDeliveryStore } from '../../../src/deliveries/memory-delivery-store';
-import { CLAIM_ERROR_PAUSE_MS, type DispatchObserver, Dispatcher, claimAhead } from '../../../src/dispatch/dispatcher';
+import { CLAIM_ERROR_PAUSE_MS, type DispatchObserver, type Dispatcher, claimAhead } from '../../../src/dispatch/dispatcher';
 
-import { CALLBACK, FakeSender, pending, RETRY, settle, START } from '../../support/dispatch-fakes';
+import { CALLBACK, FakeSender, pending, RETRY, settle, START, testDispatcher } from '../../support/dispatch-fakes';
 
 describe('the dispatcher', () => {
   let store: MemoryDeliveryStore;
@@ -38,7 +37,7 @@ describe('the dispatcher', () => {
   const hooks: (keyof DispatchObserver)[] = ['claimed', 'attemptFinished', 'deliveryFinished', 'refused', 'takenOver', 'leaseLost', 'failed'];
   const observer = Object.fromEntries(hooks.map((hook) => [hook, (...args: unknown[]) => events.push({ hook, args })])) as unknown as DispatchObserver;
   const start = (concurrency: number, shutdownGraceMs = 1_000) => {
-    dispatcher = new Dispatcher({ store, hub, sender, clock: { now: () => new Date() }, logger: pino({ level: 'silent' }), observer, settings: { concurrency, retry: RETRY, shutdownGraceMs }, workerId: 'worker-test', random: () => 0.5 });
+    dispatcher = testDispatcher({ store, hub, sender, observer, settings: { concurrency, shutdownGraceMs } });
     dispatcher.start();
     return dispatcher;
   };
