@@ -162,7 +162,7 @@ export function createServices(deps: CoreDeps & { adminSecret: string }): Servic
  * metrics. `wakeOnRemoteQueues`: look for due deliveries as soon as another process says it
  * queued some (workers), instead of at the next scan.
  */
-export function createDispatcher(core: CoreServices, options: { wakeOnRemoteQueues?: boolean; process?: 'api' | 'worker' } = {}): Dispatcher {
+export function createDispatcher(core: CoreServices, options: { wakeOnRemoteQueues?: boolean } = {}): Dispatcher {
   const { config } = core;
   const sender = createSender(config.dispatchSender, {
     allowPrivate: config.dispatchAllowPrivate,
@@ -195,7 +195,7 @@ export function createDispatcher(core: CoreServices, options: { wakeOnRemoteQueu
     clock: core.clock,
     logger: core.logger,
     observer: core.metrics.dispatchObserver(),
-    settings: { concurrency: config.dispatchConcurrency, callbackConcurrency: callbackConcurrency(config, options.process ?? 'api'), retry: retrySettings(config) },
+    settings: { concurrency: config.dispatchConcurrency, callbackConcurrency: callbackConcurrency(config), retry: retrySettings(config) },
   });
   if (options.wakeOnRemoteQueues) core.pubsub.on('deliveries-queued', () => dispatcher.wake());
   return dispatcher;

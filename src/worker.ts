@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const core = createCoreServices({ config, dataSource, logger, pubsub });
   const { metrics } = core;
   await metrics.refreshNetworkNames();
-  const dispatcher = createDispatcher(core, { wakeOnRemoteQueues: true, process: 'worker' });
+  const dispatcher = createDispatcher(core, { wakeOnRemoteQueues: true });
 
   // Health and metrics for the orchestrator and Prometheus, when asked for a port.
   let server: http.Server | null = null;

@@ -16,9 +16,9 @@ export interface Config {
   workerPort: number | null;
   dispatchConcurrency: number;
   /**
-   * DISPATCH_CALLBACK_CONCURRENCY: requests out to one callback at once. 'adaptive': learnt per
-   * callback from its answer times (dispatch/adaptive-concurrency.ts); a number: fixed; null
-   * (unset): adaptive in `npm run worker`, DISPATCH_CONCURRENCY in the API's inline dispatcher.
+   * DISPATCH_CALLBACK_CONCURRENCY: requests out to one callback at once. 'adaptive' or null
+   * (unset): learnt per callback from its answer times and from what the process keeps queuing
+   * for it (dispatch/adaptive-concurrency.ts); a number: fixed.
    */
   dispatchCallbackConcurrency: 'adaptive' | number | null;
   dispatchBackoffBaseMs: number;

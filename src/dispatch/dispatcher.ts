@@ -88,7 +88,8 @@ export interface DispatcherSettings {
   concurrency: number;
   /**
    * Requests out to one callback at once (DISPATCH_CALLBACK_CONCURRENCY): learnt per callback
-   * between minLimit and maxLimit. Unset: every callback may have `concurrency` out.
+   * between minLimit and maxLimit (CallbackConcurrency). Unset here: every callback may have
+   * `concurrency` out (the service always sets it, adaptive unless configured).
    */
   callbackConcurrency?: AdaptiveLimitSettings;
   retry: RetrySettings;
@@ -226,9 +227,9 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {
     this.callbackLimits = deps.settings.callbackConcurrency ?? fixedCallbackConcurrency(deps.settings.concurrency);
-    this.perCallback = new CallbackConcurrency(this.callbackLimits, deps.random);
-    this.callbacksMayWait = this.callbackLimits.minLimit < deps.settings.concurrency;
     this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
+    this.perCallback = new CallbackConcurrency(this.callbackLimits, deps.random, this.monotonicMs);
+    this.callbacksMayWait = this.callbackLimits.minLimit < deps.settings.concurrency;
     this.recorder = new GroupCommit(
       async (items) => {
         const recorded = await deps.store.recordAttempts(items);
@@ -396,6 +397,13 @@ export class Dispatcher {
 
   private onQueued(deliveries: Delivery[]): void {
     if (this.state !== 'running') return;
+    if (this.callbacksMayWait) {
+      // What this process queues sets a floor under each callback's limit (inflowFloor).
+      const now = this.deps.clock.now().getTime();
+      for (const delivery of deliveries) {
+        if (delivery.status === DeliveryStatus.PENDING && delivery.dueAt !== null && delivery.dueAt.getTime() <= now) this.perCallback.queued(delivery.callbackId);
+      }
+    }
     for (const delivery of deliveries) {
       // Inserted claimed by this process (reserve): they start when their write returns.
       if (this.reservedIds.has(delivery.id)) continue;

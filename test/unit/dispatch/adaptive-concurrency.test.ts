@@ -1,10 +1,17 @@
 import {
+  ANSWER_PEAK_DECAY_MS,
   answerOf,
+  BURST_GAP_MS,
   CallbackConcurrency,
   callbackConcurrency,
+  DROP_QUIET_MS,
+  INFLOW_WINDOW_MS,
+  inflowFloor,
+  InflowRate,
   INITIAL_CALLBACK_LIMIT,
   MAX_TRACKED_CALLBACKS,
   MIN_CALLBACK_LIMIT,
+  nextAnswerPeak,
   PROBE_EVERY_LIMITS,
   VegasLimit,
   vegasStep,
@@ -161,23 +168,136 @@ describe('CallbackConcurrency', () => {
   });
 });
 
+describe('the floor under a callback’s limit: what this process keeps queuing for it', () => {
+  it('inflowFloor: rate × answer time (Little’s law), twice over; nothing without either', () => {
+    // 1,000 a second answered in 20 ms: 20 out on average.
+    expect(inflowFloor(1000, 20)).toBe(40);
+    expect(inflowFloor(1000, 0.1)).toBe(1);
+    expect([inflowFloor(0, 20), inflowFloor(1000, 0)]).toEqual([0, 0]);
+  });
+
+  it('nextAnswerPeak: jumps to a slower answer at once, decays towards faster ones with time', () => {
+    expect(nextAnswerPeak(0, 7, 0)).toBe(7);
+    expect(nextAnswerPeak(5, 50, 0)).toBe(50);
+    // Faster answers a millisecond apart barely move it; a time constant later it is 1/e of the way back.
+    expect(nextAnswerPeak(50, 5, 1)).toBeCloseTo(50 - 45 * (1 - Math.exp(-1 / ANSWER_PEAK_DECAY_MS)), 6);
+    expect(nextAnswerPeak(50, 5, ANSWER_PEAK_DECAY_MS)).toBeCloseTo(5 + 45 / Math.E, 6);
+  });
+
+  describe('InflowRate', () => {
+    const W = INFLOW_WINDOW_MS;
+
+    it('counts a steady stream from its second whole window on, per second', () => {
+      const rate = new InflowRate();
+      // 100 per window, one every W/100 ms (further apart than a burst).
+      for (let t = 0; t < 3 * W; t += W / 100) rate.add(1, t);
+      expect(rate.perSecond(3 * W)).toBe((100 * 1000) / W);
+      expect(rate.burstSize(3 * W)).toBe(1);
+    });
+
+    it('counts one batch for nothing: a backlog to drain, not a stream', () => {
+      const rate = new InflowRate();
+      rate.add(300, 10);
+      expect([rate.perSecond(20), rate.perSecond(W + 20), rate.perSecond(2 * W + 20)]).toEqual([0, 0, 0]);
+      expect(rate.burstSize(W + 20)).toBe(0);
+    });
+
+    it('takes postbacks queued less than BURST_GAP_MS apart as one burst, and keeps the largest that recur', () => {
+      const rate = new InflowRate();
+      for (const start of [0, W, 2 * W]) {
+        // One group commit's calls, announced in one turn: 30 together, then 5 more after a gap.
+        for (let i = 0; i < 30; i++) rate.add(1, start + i * (BURST_GAP_MS / 40));
+        rate.add(5, start + W / 2);
+      }
+      expect(rate.burstSize(3 * W)).toBe(30);
+      expect(rate.perSecond(3 * W)).toBe((35 * 1000) / W);
+    });
+
+    it('forgets a stream that stopped', () => {
+      const rate = new InflowRate();
+      for (let t = 0; t < 3 * W; t += 10) rate.add(1, t);
+      expect(rate.perSecond(3 * W)).toBeGreaterThan(0);
+      expect(rate.perSecond(4 * W)).toBe(0);
+      expect(rate.perSecond(10 * W)).toBe(0);
+    });
+  });
+
+  describe('CallbackConcurrency with postbacks queued', () => {
+    let now = 0;
+    const limits = () => new CallbackConcurrency(SETTINGS, NO_EARLY_PROBE, () => now);
+    /** Queues `perWindow` postbacks for `callbackId` in each of `windows` windows, spread out, answering each in `answerMs` once sent. */
+    const stream = (c: CallbackConcurrency, callbackId: string, perWindow: number, windows: number, answerMs: number) => {
+      for (let w = 0; w < windows; w++) {
+        for (let i = 0; i < perWindow; i++) {
+          now += INFLOW_WINDOW_MS / perWindow;
+          c.queued(callbackId);
+          const out = c.started(callbackId);
+          c.answered(callbackId, answerMs, out, false);
+        }
+      }
+    };
+
+    it('keeps a callback’s limit at what the stream needs while slow answers (a busy event loop) would take Vegas to its floor', () => {
+      now = 0;
+      const c = limits();
+      // Quick answers first: the unloaded time is 1 ms.
+      stream(c, 'a', 10, 1, 1);
+      // Then 2,000 a second answered in 20 ms: Vegas shrinks to its floor; the stream needs 40 out, 80 with headroom, capped at 64.
+      stream(c, 'a', 1000, 3, 20);
+      expect(c.limitOf('a')).toBe(64);
+      // At 200 a second, 20 ms: 2 × 4 = 8.
+      stream(c, 'a', 100, 3, 20);
+      expect(c.limitOf('a')).toBe(8);
+    });
+
+    it('leaves a drain (one batch queued) and a callback that times out or says 429/503 to Vegas', () => {
+      now = 0;
+      const c = limits();
+      c.queued('batch', 300);
+      c.answered('batch', 1, c.started('batch'), false);
+      // Drained with the whole limit out, answers 20 times slower than the first: Vegas takes 8 to 8 × 1/20 + 3.
+      for (let round = 0; round < 10; round++) {
+        const out = c.limitOf('batch');
+        for (let i = 0; i < out; i++) c.started('batch');
+        for (let i = 0; i < out; i++) c.answered('batch', 20, out, false);
+        now += 20;
+      }
+      for (const later of [0, INFLOW_WINDOW_MS, 2 * INFLOW_WINDOW_MS]) {
+        now += later;
+        expect(c.limitOf('batch')).toBe(3);
+      }
+
+      stream(c, 'overloaded', 1000, 3, 20);
+      expect(c.limitOf('overloaded')).toBe(64);
+      c.answered('overloaded', 20, c.started('overloaded'), true);
+      expect(c.limitOf('overloaded')).toBeLessThan(8);
+      now += DROP_QUIET_MS;
+      stream(c, 'overloaded', 1000, 3, 20);
+      expect(c.limitOf('overloaded')).toBe(64);
+    });
+
+    it('learns nothing when the limit is fixed', () => {
+      now = 0;
+      const c = new CallbackConcurrency({ initialLimit: 16, minLimit: 16, maxLimit: 16 }, NO_EARLY_PROBE, () => now);
+      stream(c, 'a', 1000, 3, 20);
+      expect(c.limitOf('a')).toBe(16);
+    });
+  });
+});
+
 describe('callbackConcurrency (DISPATCH_CALLBACK_CONCURRENCY)', () => {
   const config = (dispatchCallbackConcurrency: 'adaptive' | number | null, dispatchConcurrency = 64) => ({ dispatchConcurrency, dispatchCallbackConcurrency });
   const adaptive = { initialLimit: INITIAL_CALLBACK_LIMIT, minLimit: MIN_CALLBACK_LIMIT, maxLimit: 64 };
 
-  it('unset: adaptive in a worker, DISPATCH_CONCURRENCY in the API process', () => {
-    expect(callbackConcurrency(config(null), 'worker')).toEqual(adaptive);
-    expect(callbackConcurrency(config(null), 'api')).toEqual({ initialLimit: 64, minLimit: 64, maxLimit: 64 });
-  });
-
-  it('adaptive: from the initial limit, between the floor and DISPATCH_CONCURRENCY, in either process', () => {
-    expect(callbackConcurrency(config('adaptive'), 'api')).toEqual(adaptive);
-    expect(callbackConcurrency(config('adaptive', 1), 'worker')).toEqual({ initialLimit: 1, minLimit: 1, maxLimit: 1 });
+  it('unset or adaptive: from the initial limit, between the floor and DISPATCH_CONCURRENCY', () => {
+    expect(callbackConcurrency(config(null))).toEqual(adaptive);
+    expect(callbackConcurrency(config('adaptive'))).toEqual(adaptive);
+    expect(callbackConcurrency(config('adaptive', 1))).toEqual({ initialLimit: 1, minLimit: 1, maxLimit: 1 });
   });
 
   it('a number: fixed, never above DISPATCH_CONCURRENCY', () => {
-    expect(callbackConcurrency(config(16), 'worker')).toEqual({ initialLimit: 16, minLimit: 16, maxLimit: 16 });
-    expect(callbackConcurrency(config(16, 8), 'api')).toEqual({ initialLimit: 8, minLimit: 8, maxLimit: 8 });
+    expect(callbackConcurrency(config(16))).toEqual({ initialLimit: 16, minLimit: 16, maxLimit: 16 });
+    expect(callbackConcurrency(config(16, 8))).toEqual({ initialLimit: 8, minLimit: 8, maxLimit: 8 });
   });
 });
 

@@ -146,4 +146,29 @@ describe('the dispatcher, with a concurrency limit per callback', () => {
     expect(sender.requests.length).toBeLessThanOrEqual(5);
     expect(sender.requests.length).toBeGreaterThanOrEqual(2);
   });
+
+  it('keeps out what the postbacks it keeps queuing need, where slow answers alone would shrink the limit (the API process under ingest)', async () => {
+    await start(32, { initialLimit: 4, minLimit: 1, maxLimit: 16 });
+    // One queued every 10 ms (100 a second); all answered every 100 ms, so answers take 10–100 ms
+    // where the quickest took 10: Vegas alone goes down to a few and the rest queue up behind them.
+    const outWhenAnswered: number[] = [];
+    for (let step = 1; step <= 300; step++) {
+      nowMs += 10;
+      const rows = of(CALLBACK, pending(1));
+      await store.queue(rows);
+      hub.queued(rows);
+      await settle();
+      if (step % 10 === 0) {
+        outWhenAnswered.push(sender.requests.length);
+        sender.answerNext(sender.requests.length);
+        await settle();
+      }
+    }
+    // Vegas alone for the stream's first second: a backlog builds behind a limit of 4–5.
+    expect(Math.max(...outWhenAnswered.slice(0, 10))).toBeLessThanOrEqual(5);
+    // From its second whole window on, 100 a second × up to 100 ms, twice over, up to the max of 16:
+    // the backlog goes, then every 10 go out as they come.
+    expect(outWhenAnswered.slice(11, 14)).toEqual(Array(3).fill(16));
+    expect(outWhenAnswered.slice(-8)).toEqual(Array(8).fill(10));
+  });
 });
