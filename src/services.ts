@@ -99,8 +99,13 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     if (!pubsub.hasAudience('delivery-updated')) return;
     for (const delivery of deliveries) pubsub.publish('delivery-updated', toDeliverySnapshot(delivery));
   });
-  // Workers elsewhere wake at once instead of at their next scan.
-  if (pubsub.transport === 'redis') deliveryHub.onQueued((deliveries) => pubsub.publish('deliveries-queued', { count: deliveries.length }));
+  // Workers elsewhere wake at once instead of at their next scan; not for deliveries this
+  // process inserted claimed (its inline dispatcher sends them, and there is nothing to find).
+  if (pubsub.transport === 'redis') {
+    deliveryHub.onQueued((deliveries, claimedHere) => {
+      if (deliveries.length > claimedHere) pubsub.publish('deliveries-queued', { count: deliveries.length - claimedHere });
+    });
+  }
   const callbackHealth = new SqlCallbackHealthStore(deps.dataSource);
   const announceHealthChange = (change: HealthChange) => {
     const { callbackId, appId, networkId, health } = change.after;

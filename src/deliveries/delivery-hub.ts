@@ -53,8 +53,12 @@ export class DeliveryHub {
     return this.claimer.reserve(deliveries, keys);
   }
 
-  queued(deliveries: Delivery[]): void {
-    if (deliveries.length > 0) this.emitter.emit('queued', deliveries);
+  /**
+   * `claimedHere`: how many of them this process inserted already claimed (reserveClaims); its
+   * inline dispatcher sends those, so no other process needs waking for them.
+   */
+  queued(deliveries: Delivery[], claimedHere = 0): void {
+    if (deliveries.length > 0) this.emitter.emit('queued', deliveries, claimedHere);
   }
 
   scheduled(deliveries: Delivery[]): void {
@@ -65,7 +69,7 @@ export class DeliveryHub {
     if (deliveries.length > 0) this.emitter.emit('statusChanged', deliveries);
   }
 
-  onQueued(listener: (deliveries: Delivery[]) => void): () => void {
+  onQueued(listener: (deliveries: Delivery[], claimedHere: number) => void): () => void {
     this.emitter.on('queued', listener);
     return () => this.emitter.off('queued', listener);
   }

@@ -147,9 +147,9 @@ export class VegasLimit {
 /** How many times what the queuing rate × the answer time calls for a callback's limit keeps room for (bursts, a slower stretch). */
 export const INFLOW_HEADROOM = 2;
 /** The queuing rate is counted over windows this long. */
-export const INFLOW_WINDOW_MS = 500;
+export const INFLOW_WINDOW_MS = 100;
 /** After a timeout, 429 or 503 the callback is left to Vegas (no floor) for this long: it is taking more than it can. */
-export const DROP_QUIET_MS = 4 * INFLOW_WINDOW_MS;
+export const DROP_QUIET_MS = 2000;
 /**
  * The answer time the floor uses jumps to any slower answer at once and decays towards faster
  * ones with this time constant (a peak EWMA, as Finagle's load balancer keeps): one stall of
@@ -183,10 +183,18 @@ interface InflowWindow {
 }
 
 /**
+ * How long what keeps being queued is remembered once the windows stop showing it: a stall of
+ * the event loop (GC, a large batch) empties a window of a stream that has not stopped, and
+ * the floor must not fall to Vegas's limit for a second just then, when a backlog is forming.
+ */
+export const INFLOW_MEMORY_MS = 2000;
+
+/**
  * What keeps being queued for one callback, from the last two whole windows: the smaller of
  * their counts (per second), and the smaller of their largest bursts. A steady stream counts
  * from its second window on; one batch (a backlog to drain, which Vegas alone paces) lands in
- * one window and counts for nothing.
+ * one window and counts for nothing. Once seen, both decay with INFLOW_MEMORY_MS rather than
+ * drop with the next empty window.
  */
 export class InflowRate {
   private windowStart = Number.NEGATIVE_INFINITY;
@@ -195,6 +203,9 @@ export class InflowRate {
   private beforeLast: InflowWindow = { count: 0, largestBurst: 0 };
   private burst = 0;
   private lastAddMs = Number.NEGATIVE_INFINITY;
+  private heldPerSecond = 0;
+  private heldBurst = 0;
+  private heldAtMs = 0;
 
   add(count: number, nowMs: number): void {
     this.roll(nowMs);
@@ -206,13 +217,17 @@ export class InflowRate {
 
   perSecond(nowMs: number): number {
     this.roll(nowMs);
-    return (Math.min(this.last.count, this.beforeLast.count) * 1000) / INFLOW_WINDOW_MS;
+    return this.heldPerSecond * this.decay(nowMs);
   }
 
   /** The most that keep arriving together. */
   burstSize(nowMs: number): number {
     this.roll(nowMs);
-    return Math.min(this.last.largestBurst, this.beforeLast.largestBurst);
+    return Math.floor(this.heldBurst * this.decay(nowMs));
+  }
+
+  private decay(nowMs: number): number {
+    return Math.exp(-Math.max(0, nowMs - this.heldAtMs) / INFLOW_MEMORY_MS);
   }
 
   private roll(nowMs: number): void {
@@ -224,6 +239,11 @@ export class InflowRate {
     else [this.beforeLast, this.last] = [empty(), empty()];
     this.current = empty();
     this.windowStart = Number.isFinite(this.windowStart) ? this.windowStart + windows * INFLOW_WINDOW_MS : nowMs;
+    // What the two whole windows show, or what was shown before, decayed, if that is more.
+    const decay = this.decay(nowMs);
+    this.heldPerSecond = Math.max((Math.min(this.last.count, this.beforeLast.count) * 1000) / INFLOW_WINDOW_MS, this.heldPerSecond * decay);
+    this.heldBurst = Math.max(Math.min(this.last.largestBurst, this.beforeLast.largestBurst), this.heldBurst * decay);
+    this.heldAtMs = nowMs;
   }
 }
 

@@ -591,12 +591,16 @@ export class Dispatcher {
     const { concurrency } = this.deps.settings;
     const held: ClaimedDelivery[] = [];
     const waiting: ClaimedDelivery[] = [];
+    // Callbacks found at their limit in this pass stay there (nothing is answered during it): a
+    // backlog of one callback's claims asks its limit once, not once per claim.
+    let atLimit: string | null = null;
     while (this.state === 'running' && this.sending < concurrency && this.ready.length > 0) {
       const claim = this.ready.shift() as ClaimedDelivery;
       const id = claim.delivery.id;
       const callbackId = claim.delivery.callbackId;
-      if (!this.perCallback.hasRoom(callbackId)) {
+      if (callbackId === atLimit || !this.perCallback.hasRoom(callbackId)) {
         // Its callback has as many out as its limit: it keeps its place, others go first.
+        atLimit = callbackId;
         waiting.push(claim);
         this.waited.add(claim);
         continue;
@@ -652,7 +656,16 @@ export class Dispatcher {
     // Asked on every recordEvent (reserve): no walk through `ready` when no callback can wait.
     if (!this.callbacksMayWait) return 0;
     let waiting = 0;
-    for (const claim of this.ready) if (this.atOwnLimit(claim.delivery.callbackId)) waiting++;
+    // Claims of one callback sit together: its limit is asked once per run of them, not per claim.
+    let callbackId: string | null = null;
+    let atLimit = false;
+    for (const claim of this.ready) {
+      if (claim.delivery.callbackId !== callbackId) {
+        callbackId = claim.delivery.callbackId;
+        atLimit = this.atOwnLimit(callbackId);
+      }
+      if (atLimit) waiting++;
+    }
     return waiting;
   }
 

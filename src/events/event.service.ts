@@ -191,7 +191,7 @@ export class EventService {
         continue;
       }
       // PENDING first (the API answer and the first status published), then the claimed ones' SENDING.
-      this.announce(queued);
+      this.announce(queued, outcome.claims.length);
       reservation?.started(outcome.claims);
       this.observer.recorded(fresh.length, plans.length - fresh.length);
       this.logger.debug({ events: fresh.length, duplicates: plans.length - fresh.length, deliveries: queued.length }, 'recorded events');
@@ -319,10 +319,10 @@ export class EventService {
   }
 
   /** After commit: the inline dispatcher starts the new deliveries, subscribers see them PENDING. */
-  private announce(deliveries: Delivery[]): void {
+  private announce(deliveries: Delivery[], claimedHere: number): void {
     if (deliveries.length === 0) return;
     try {
-      this.hub.queued(deliveries);
+      this.hub.queued(deliveries, claimedHere);
       this.hub.statusChanged(deliveries);
     } catch (error) {
       // The deliveries are stored; the dispatcher's due-time scan will find them anyway.

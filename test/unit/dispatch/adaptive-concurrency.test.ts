@@ -5,6 +5,7 @@ import {
   CallbackConcurrency,
   callbackConcurrency,
   DROP_QUIET_MS,
+  INFLOW_MEMORY_MS,
   INFLOW_WINDOW_MS,
   inflowFloor,
   InflowRate,
@@ -189,9 +190,11 @@ describe('the floor under a callback’s limit: what this process keeps queuing 
 
     it('counts a steady stream from its second whole window on, per second', () => {
       const rate = new InflowRate();
-      // 100 per window, one every W/100 ms (further apart than a burst).
-      for (let t = 0; t < 3 * W; t += W / 100) rate.add(1, t);
-      expect(rate.perSecond(3 * W)).toBe((100 * 1000) / W);
+      // One every 5 ms (further apart than a burst): 200 a second.
+      for (let t = 0; t < W; t += 5) rate.add(1, t);
+      expect(rate.perSecond(W)).toBe(0);
+      for (let t = W; t < 3 * W; t += 5) rate.add(1, t);
+      expect(rate.perSecond(3 * W)).toBe(200);
       expect(rate.burstSize(3 * W)).toBe(1);
     });
 
@@ -213,27 +216,27 @@ describe('the floor under a callback’s limit: what this process keeps queuing 
       expect(rate.perSecond(3 * W)).toBe((35 * 1000) / W);
     });
 
-    it('forgets a stream that stopped', () => {
+    it('forgets a stream that stopped, or stalled, gradually (INFLOW_MEMORY_MS), not with its first empty window', () => {
       const rate = new InflowRate();
+      // One every 10 ms.
       for (let t = 0; t < 3 * W; t += 10) rate.add(1, t);
-      expect(rate.perSecond(3 * W)).toBeGreaterThan(0);
-      expect(rate.perSecond(4 * W)).toBe(0);
-      expect(rate.perSecond(10 * W)).toBe(0);
+      const steady = rate.perSecond(3 * W);
+      expect(steady).toBe(100);
+      expect(rate.perSecond(3 * W + INFLOW_MEMORY_MS)).toBeCloseTo(steady / Math.E, 6);
+      expect(rate.perSecond(3 * W + 10 * INFLOW_MEMORY_MS)).toBeLessThan(steady / 10_000);
     });
   });
 
   describe('CallbackConcurrency with postbacks queued', () => {
     let now = 0;
     const limits = () => new CallbackConcurrency(SETTINGS, NO_EARLY_PROBE, () => now);
-    /** Queues `perWindow` postbacks for `callbackId` in each of `windows` windows, spread out, answering each in `answerMs` once sent. */
-    const stream = (c: CallbackConcurrency, callbackId: string, perWindow: number, windows: number, answerMs: number) => {
-      for (let w = 0; w < windows; w++) {
-        for (let i = 0; i < perWindow; i++) {
-          now += INFLOW_WINDOW_MS / perWindow;
-          c.queued(callbackId);
-          const out = c.started(callbackId);
-          c.answered(callbackId, answerMs, out, false);
-        }
+    /** Queues `perSecond` postbacks a second for `seconds` for `callbackId`, evenly spaced, answering each in `answerMs` once sent. */
+    const stream = (c: CallbackConcurrency, callbackId: string, perSecond: number, seconds: number, answerMs: number) => {
+      for (let i = 0; i < perSecond * seconds; i++) {
+        now += 1000 / perSecond;
+        c.queued(callbackId);
+        const out = c.started(callbackId);
+        c.answered(callbackId, answerMs, out, false);
       }
     };
 
@@ -241,12 +244,15 @@ describe('the floor under a callback’s limit: what this process keeps queuing 
       now = 0;
       const c = limits();
       // Quick answers first: the unloaded time is 1 ms.
-      stream(c, 'a', 10, 1, 1);
+      stream(c, 'a', 100, 0.1, 1);
       // Then 2,000 a second answered in 20 ms: Vegas shrinks to its floor; the stream needs 40 out, 80 with headroom, capped at 64.
-      stream(c, 'a', 1000, 3, 20);
+      stream(c, 'a', 2000, 1, 20);
       expect(c.limitOf('a')).toBe(64);
-      // At 200 a second, 20 ms: 2 × 4 = 8.
-      stream(c, 'a', 100, 3, 20);
+      // At 200 a second, 20 ms: 2 × 4 = 8, once the faster stream is forgotten (INFLOW_MEMORY_MS).
+      stream(c, 'a', 200, 0.5, 20);
+      expect(c.limitOf('a')).toBeGreaterThan(8);
+      // (At 2,000 a second the postbacks came less than BURST_GAP_MS apart: one long burst, held too.)
+      stream(c, 'a', 200, 16, 20);
       expect(c.limitOf('a')).toBe(8);
     });
 
@@ -267,19 +273,19 @@ describe('the floor under a callback’s limit: what this process keeps queuing 
         expect(c.limitOf('batch')).toBe(3);
       }
 
-      stream(c, 'overloaded', 1000, 3, 20);
+      stream(c, 'overloaded', 2000, 1, 20);
       expect(c.limitOf('overloaded')).toBe(64);
       c.answered('overloaded', 20, c.started('overloaded'), true);
       expect(c.limitOf('overloaded')).toBeLessThan(8);
       now += DROP_QUIET_MS;
-      stream(c, 'overloaded', 1000, 3, 20);
+      stream(c, 'overloaded', 2000, 0.1, 20);
       expect(c.limitOf('overloaded')).toBe(64);
     });
 
     it('learns nothing when the limit is fixed', () => {
       now = 0;
       const c = new CallbackConcurrency({ initialLimit: 16, minLimit: 16, maxLimit: 16 }, NO_EARLY_PROBE, () => now);
-      stream(c, 'a', 1000, 3, 20);
+      stream(c, 'a', 2000, 1, 20);
       expect(c.limitOf('a')).toBe(16);
     });
   });
