@@ -3,10 +3,10 @@
 // clients). Pure: the dispatcher feeds in each answer's time and asks before each send.
 //
 // Why a limit per callback and not only DISPATCH_CONCURRENCY: every request out is one the
-// receiver may have got whose result is not recorded yet, so a worker killed at that moment
-// sends all of them again (test/integration/crash-duplicates.test.ts). A fixed 64 out to a receiver that answers in a millisecond buys
-// nothing (a drain ran as fast with 4 out as with 64, BENCHMARKS.md) but 64 duplicates on a
-// crash. A slow receiver, on the other hand, needs many out to keep up. The limit grows while
+// receiver may have got whose result is not recorded yet, so a process killed at that moment
+// sends all of them again (test/integration/crash-duplicates.test.ts). A fixed 64 out to a
+// receiver that answers in a millisecond buys nothing (a drain ran as fast with 4 out as with
+// 64, BENCHMARKS.md) but 64 duplicates on a crash. A slow receiver, on the other hand, needs many out to keep up. The limit grows while
 // answers come back as fast as the quickest seen (no queue is building, here or at the
 // receiver) and shrinks when they slow down, or time out, as more are sent.
 //
@@ -26,7 +26,7 @@ export interface AdaptiveLimitSettings {
   initialLimit: number;
   /** The limit never falls below this. */
   minLimit: number;
-  /** Nor grows past this (DISPATCH_CONCURRENCY: the worker's cap across all callbacks). */
+  /** Nor grows past this (DISPATCH_CONCURRENCY: the process's cap across all callbacks). */
   maxLimit: number;
 }
 

@@ -140,6 +140,11 @@ export function maxWaitingForCallbacks(concurrency: number): number {
   return concurrency + claimAhead(concurrency);
 }
 
+/** A queued delivery that may be sent now: PENDING and due (not delayed by delaySeconds or a retry). */
+function sendableNow(delivery: Delivery, nowMs: number): boolean {
+  return delivery.status === DeliveryStatus.PENDING && delivery.dueAt !== null && delivery.dueAt.getTime() <= nowMs;
+}
+
 /** Identifies this process as a lease holder (the column is 64 characters). */
 export function newWorkerId(): string {
   return `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(4).toString('hex')}`.slice(0, 64);
@@ -219,7 +224,7 @@ export class Dispatcher {
   private readonly callbackLimits: AdaptiveLimitSettings;
   /** Requests out per callback, against each one's learnt limit. */
   private readonly perCallback: CallbackConcurrency;
-  /** Whether a callback's own limit can ever be below DISPATCH_CONCURRENCY (not when fixed at it, as in the API process). */
+  /** Whether a callback's own limit can ever be below DISPATCH_CONCURRENCY (not when DISPATCH_CALLBACK_CONCURRENCY fixes it there). */
   private readonly callbacksMayWait: boolean;
   private readonly monotonicMs: () => number;
   /** Claims that have waited for their callback's limit (counted once, when they start). */
@@ -350,7 +355,7 @@ export class Dispatcher {
     const copies: Delivery[] = [];
     for (const delivery of deliveries) {
       if (taken.size >= free) break;
-      if (delivery.status !== DeliveryStatus.PENDING || delivery.dueAt === null || delivery.dueAt.getTime() > now) continue;
+      if (!sendableNow(delivery, now)) continue;
       if (held(delivery.callbackId) || this.reservedIds.has(delivery.id)) continue;
       taken.set(delivery.id, keys(delivery));
       copies.push(delivery);
@@ -401,7 +406,7 @@ export class Dispatcher {
       // What this process queues sets a floor under each callback's limit (inflowFloor).
       const now = this.deps.clock.now().getTime();
       for (const delivery of deliveries) {
-        if (delivery.status === DeliveryStatus.PENDING && delivery.dueAt !== null && delivery.dueAt.getTime() <= now) this.perCallback.queued(delivery.callbackId);
+        if (sendableNow(delivery, now)) this.perCallback.queued(delivery.callbackId);
       }
     }
     for (const delivery of deliveries) {
