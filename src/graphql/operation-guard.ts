@@ -72,15 +72,20 @@ export function createOperationGuard(deps: { schema: GraphQLSchema; security: Se
     const { fragments } = analysis;
     // Coerced as execution will coerce them (execution refuses variables that do not coerce,
     // with the field named). Coercing twice per request was a tenth of a recordEvent's CPU, so
-    // the guard coerces only when what it checks depends on it: a cost read from a variable, a
-    // variable default, or text that looks refused as sent (confirmed on the coerced values).
+    // the guard coerces only when what it checks depends on it: a variable default, or text
+    // that looks refused as sent (confirmed on the coerced values).
     let coerced: Record<string, unknown> | undefined | null = null;
     const coerce = () => (coerced ??= getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}).coerced);
     if (analysis.selectsIntrospection) {
       const error = introspectionRefusal(security.introspection, principal);
       if (error) return [error];
     }
-    const cost = analysis.staticCost ?? operationCost(schema, operation, fragments, coerce());
+    // The cost reads a page size (`first`) and a batch's length (`inputs`). Coercion keeps an
+    // Int and a list's length as sent (a single value stands for a list of one, as the cost
+    // counts it), so with no defaults the values as sent price a request exactly as the
+    // coerced ones would; a request whose variables do not coerce is priced as sent too, and
+    // refused for its cost first when that is over the limit.
+    const cost = analysis.staticCost ?? operationCost(schema, operation, fragments, analysis.rawVariablesSuffice ? rawVariables : coerce());
     if (cost > security.maxQueryCost) {
       refused('query_cost', principal);
       return [refusal(new QueryTooCostlyError(cost, security.maxQueryCost), 400)];

@@ -1,7 +1,7 @@
 // The operation guard analyses an operation once and coerces variables only when what it checks
 // depends on them. Its answers must be those of coercing every request first (the reference
 // below, the guard as it was): same refusals, same paths, same order, same cost.
-import { buildSchema, getOperationAST, getVariableValues, parse, type GraphQLError } from 'graphql';
+import { buildSchema, getOperationAST, getVariableValues, parse, type GraphQLError, type GraphQLScalarType } from 'graphql';
 import { createMemoryBudget } from '../../../src/auth/request-budget';
 import { ApiKeyRole } from '../../../src/common/enums';
 import { loadConfig } from '../../../src/config/config';
@@ -80,15 +80,44 @@ describe('the operation guard', () => {
     expect(await guard.check(null, document, operation, { input: { appId: 'a', name: 'ok' } })).toBeNull();
   });
 
-  it('prices a batch from its variable, and as one call when the variable does not coerce', async () => {
+  it('prices a batch from its length as sent, whether or not it coerces, without coercing it', async () => {
     const query = 'mutation($i: [EventIn!]!) { recordMany(inputs: $i) { id } }';
     const batch = Array.from({ length: 50 }, (_, n) => ({ appId: 'a', name: `e${n}` }));
     const [refusal] = (await verdict(query, { i: batch }, null, 40)) ?? [];
     expect(refusal?.message).toMatch(/may cost 50 /);
-    // Uncoercible (a number for a String): priced as the guard always priced it, with no variables.
-    const document = parse(query);
-    expect(operationCost(schema, getOperationAST(document)!, fragmentsOf(document), undefined)).toBe(1);
-    expect(await verdict(query, { i: batch.map((e) => ({ ...e, name: 7 })) }, null, 40)).toBeNull();
+    // Uncoercible (a number for a String): refused for its cost before execution would refuse its values.
+    const [uncoercible] = (await verdict(query, { i: batch.map((e) => ({ ...e, name: 7 })) }, null, 40)) ?? [];
+    expect(uncoercible?.message).toMatch(/may cost 50 /);
+    // A single value for the list is a batch of one, as coercion makes it.
+    expect(await verdict(query, { i: { appId: 'a', name: 'one' } }, null, 1)).toBeNull();
+  });
+
+  it('checks a clean batch without coercing it (execution coerces it once)', async () => {
+    const counted = buildSchema('scalar Counted input In { stamp: Counted name: String } type R { id: ID! } type Query { ok: Boolean } type Mutation { recordMany(inputs: [In!]!): [R!]! }');
+    let parsed = 0;
+    (counted.getType('Counted') as GraphQLScalarType).parseValue = (value: unknown) => {
+      parsed += 1;
+      return value;
+    };
+    const guard = createOperationGuard({ schema: counted, security: { ...loadConfig({}).security, maxQueryCost: 100 }, budget: createMemoryBudget(), metrics: { requestsRefused: { inc: () => undefined } } as unknown as ServiceMetrics });
+    const document = parse('mutation($i: [In!]!) { recordMany(inputs: $i) { id } }');
+    const operation = getOperationAST(document)!;
+    const batch = Array.from({ length: 20 }, (_, n) => ({ stamp: n, name: `e${n}` }));
+    expect(await guard.check(null, document, operation, { i: batch })).toBeNull();
+    expect(parsed).toBe(0);
+    // Text that looks refused is confirmed on the coerced values: coerced then, once.
+    expect(await guard.check(null, document, operation, { i: [...batch, { stamp: 0, name: BAD }] })).toHaveLength(1);
+    expect(parsed).toBe(21);
+  });
+
+  it('prices a page size taken from a variable with a default from the coerced values', async () => {
+    const paged = buildSchema('type Item { id: ID! } type Edge { node: Item! } type Page { edges: [Edge!]! } type Query { items(first: Int): Page! }');
+    const guard = createOperationGuard({ schema: paged, security: { ...loadConfig({}).security, maxQueryCost: 30 }, budget: createMemoryBudget(), metrics: { requestsRefused: { inc: () => undefined } } as unknown as ServiceMetrics });
+    const document = parse('query($n: Int = 50) { items(first: $n) { edges { node { id } } } }');
+    const operation = getOperationAST(document)!;
+    // The page, 50 edges and 50 nodes; 21 with 10.
+    expect((await guard.check(null, document, operation, {}))?.[0]?.message).toMatch(/may cost 101 /);
+    expect(await guard.check(null, document, operation, { n: 10 })).toBeNull();
   });
 
   it('takes the cost from the caller\'s budget once per check', async () => {
