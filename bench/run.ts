@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuPerUnit, findDatabaseServerPid, probeCpu } from './lib/cpu';
-import { createBenchDb, describeMysqlServer, type BenchDb } from './lib/database';
+import { createBenchDb, describeMysqlServer, serverWritesPer, type BenchDb } from './lib/database';
 import { seedOldRows } from './lib/purge-seed';
 import { ask, monotonicMs, waitFor } from './lib/ipc';
 import { closedLoop, mergeRounds, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
@@ -346,6 +346,7 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
       }
     })();
     const pids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, receiver: ctx.receiver.pid, generator: process.pid };
+    const writes0 = await db.serverWrites();
     const cpu0 = probeCpu(pids);
     const load = await openLoop(sdkTarget(service, fx), { rate, seconds, maxInFlight: OPEN_LOOP_MAX_IN_FLIGHT, body: singleBody(fx, prefix) });
     const cpu = cpuPerUnit(cpu0, probeCpu(pids), load.ok);
@@ -359,6 +360,9 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
       await sleep(200);
       depthAfter = await db.queueDepth();
     }
+    // Read once the queue is empty (the warmup's was empty before the window), so every
+    // accepted event's writes are in: its outbox write, its result, attempt and rollups.
+    const writes1 = writes0 && depthAfter === 0 ? await db.serverWrites() : null;
     const stats = await ask<{ type: 'stats'; count: number; duplicates: number; arrivals: [string, number][] }>(ctx.receiver, { type: 'stats', withArrivals: true });
     const arrivals = new Map(stats.arrivals);
     const latencies: number[] = [];
@@ -396,6 +400,7 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
       p99ByWindow: Array.from(windows, (w) => summarizeLatencies(w ?? []).p99),
       loopLagMaxMs,
       cpuMicrosPerEvent: cpu,
+      serverWritesPerEvent: writes0 && writes1 ? serverWritesPer(writes0, writes1, load.ok) : undefined,
       peakRssBytes: service.peakRssBytes(),
       rssSamples,
       heapSamples,
@@ -580,6 +585,7 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
       samples: result.rssSamples.length,
       rssMaxByMinute: perMinute(result.rssSamples, (x) => x.rssBytes),
       heapMaxByMinute: perMinute(result.heapSamples, (x) => x.bytes),
+      serverWritesPerEvent: result.serverWritesPerEvent,
     };
     out.soak = soakResult;
     log(`${kind}: soak RSS ${verdict.stable ? 'stable' : 'NOT stable'} (max deviation ${(verdict.maxDeviation * 100).toFixed(1)} %)`);

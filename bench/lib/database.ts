@@ -15,7 +15,40 @@ export interface BenchDb {
   /** Deliveries not yet final (they have a dueAt): the queue. */
   queueDepth(): Promise<number>;
   count(sql: string): Promise<number>;
+  /** The MySQL server's write counters (whole server; the benchmark is alone on it); null on SQLite. */
+  serverWrites(): Promise<ServerWrites | null>;
   drop(): Promise<void>;
+}
+
+/**
+ * What the database server wrote, from SHOW GLOBAL STATUS: redo bytes (what a durable commit
+ * waits on, and what fills the redo log between checkpoints), COMMIT statements, rows
+ * inserted, updated and deleted (the Handler_ counters: MariaDB 10.11 has no Innodb_rows_
+ * ones), and bytes written to data files (pages, doublewrite buffer).
+ */
+export interface ServerWrites {
+  redoBytes: number;
+  commits: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  rowsDeleted: number;
+  dataBytes: number;
+}
+
+const SERVER_WRITE_COUNTERS: Record<string, keyof ServerWrites> = {
+  Innodb_os_log_written: 'redoBytes',
+  Com_commit: 'commits',
+  Handler_write: 'rowsInserted',
+  Handler_update: 'rowsUpdated',
+  Handler_delete: 'rowsDeleted',
+  Innodb_data_written: 'dataBytes',
+};
+
+/** Each counter's growth from `before` to `after`, per `units` (events). */
+export function serverWritesPer(before: ServerWrites, after: ServerWrites, units: number): ServerWrites {
+  const per = {} as ServerWrites;
+  for (const key of Object.values(SERVER_WRITE_COUNTERS)) per[key] = units > 0 ? (after[key] - before[key]) / units : Number.NaN;
+  return per;
 }
 
 const LIVE_DELIVERIES = 'SELECT COUNT(*) AS n FROM delivery WHERE dueAt IS NOT NULL';
@@ -37,6 +70,16 @@ export async function createBenchDb(kind: BenchDatabase, mysqlUrl: string, label
       bareTarget: url,
       queueDepth: () => count(LIVE_DELIVERIES),
       count,
+      async serverWrites() {
+        const names = Object.keys(SERVER_WRITE_COUNTERS).map((n) => `'${n}'`).join(', ');
+        const [rows] = await admin.query(`SHOW GLOBAL STATUS WHERE Variable_name IN (${names})`);
+        const writes = { redoBytes: 0, commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, dataBytes: 0 };
+        for (const row of rows as { Variable_name: string; Value: string }[]) {
+          const key = SERVER_WRITE_COUNTERS[row.Variable_name];
+          if (key) writes[key] = Number(row.Value);
+        }
+        return writes;
+      },
       async drop() {
         await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
         await admin.end();
@@ -57,6 +100,7 @@ export async function createBenchDb(kind: BenchDatabase, mysqlUrl: string, label
     bareTarget: join(dir, 'bare.sqlite'),
     queueDepth: () => count(LIVE_DELIVERIES),
     count,
+    serverWrites: async () => null,
     async drop() {
       reader?.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 // The benchmark's figures as markdown, beside the bare programs' and the ratio, with each
 // target checked. Pure: the run hands it the results.
+import type { ServerWrites } from './database';
 import type { ClosedLoopResult } from './load';
 import type { BenchDatabase, BenchOptions } from './options';
 import type { LatencySummary, QueueVerdict, RssVerdict } from './stats';
@@ -49,6 +50,8 @@ export interface PipelineResult {
   /** The service's longest event-loop stall between two /metrics scrapes (ms). */
   loopLagMaxMs?: number[];
   cpuMicrosPerEvent: Record<string, number>;
+  /** The MySQL server's writes per accepted event, from the window's start until the queue was empty after it. */
+  serverWritesPerEvent?: ServerWrites;
   peakRssBytes: number;
 }
 
@@ -60,6 +63,8 @@ export interface SoakResult {
   endToEnd: LatencySummary;
   queue: QueueVerdict;
   samples: number;
+  /** As the pipeline's (absent when the queue did not empty after the soak). */
+  serverWritesPerEvent?: ServerWrites;
   /** Highest RSS and V8 heap in use in each minute of the soak (bytes). */
   rssMaxByMinute?: number[];
   heapMaxByMinute?: number[];
@@ -167,6 +172,10 @@ function mb(bytes: number): string {
   return Number.isFinite(bytes) && bytes > 0 ? `${fmt(bytes / 2 ** 20)} MB` : '–';
 }
 
+function serverWritesLine(w: ServerWrites): string {
+  return `redo ${fmt(w.redoBytes)} B, data files ${fmt(w.dataBytes)} B, ${fmt(w.commits, 2)} COMMITs, rows inserted ${fmt(w.rowsInserted, 2)}, updated ${fmt(w.rowsUpdated, 2)}, deleted ${fmt(w.rowsDeleted, 2)}`;
+}
+
 function cpuLine(cpu: Record<string, number>): string {
   const names: Record<string, string> = { service: 'service', database: 'MariaDB', generator: 'load generator', receiver: 'receiver', bare: 'bare server' };
   return Object.entries(cpu)
@@ -235,6 +244,7 @@ export function renderDatabase(
     }
     details.push(`- pipeline (DISPATCH_SENDER ${p.sender}): ${fmt(p.sent)} sent, ${fmt(p.accepted)} accepted, ${fmt(p.failed)} failed, ${fmt(p.shed)} shed; ${fmt(p.arrived)} postbacks matched, ${fmt(p.missing)} missing, ${fmt(p.duplicates)} duplicates; queue ${fmt(p.depthAfterDrain)} after drain.`);
     details.push(`- pipeline recordEvent answer ${latencyLine(p.callLatency)}; end to end ${latencyLine(p.endToEnd)}; CPU µs per event: ${cpuLine(p.cpuMicrosPerEvent)}.`);
+    if (p.serverWritesPerEvent) details.push(`- pipeline MariaDB writes per event: ${serverWritesLine(p.serverWritesPerEvent)}.`);
     if (p.p99ByWindow?.length) details.push(`- pipeline end-to-end p99 per 10 s window (ms): ${p.p99ByWindow.map((v) => fmt(v, 1)).join(', ')}.`);
     if (p.loopLagMaxMs?.length) details.push(`- pipeline longest event-loop stall per 10 s (ms): ${p.loopLagMaxMs.map((v) => fmt(v)).join(', ')}.`);
     if (p.depthSamples?.length) details.push(`- pipeline queue depth (s: live deliveries): ${p.depthSamples.map(([at, d]) => `${at}: ${d}`).join(', ')}.`);
@@ -264,6 +274,7 @@ export function renderDatabase(
     rows.push(`| soak: recordEvent → postback arrival p50 / p95 / p99 (ms) | ${fmt(s.endToEnd.p50, 1)} / ${fmt(s.endToEnd.p95, 1)} / ${fmt(s.endToEnd.p99, 1)} | | | p99 < ${TARGETS.soakP99Ms} | ${ts(Number.isFinite(s.endToEnd.p99) && s.endToEnd.p99 < TARGETS.soakP99Ms)} |`);
     rows.push(`| soak: mean RSS, last third vs first third after ${fmt(s.warmupSeconds)} s | ${mb(s.rss.finalBytes)} vs ${mb(s.rss.referenceBytes)} (${s.rss.finalBytes >= s.rss.referenceBytes ? '+' : '−'}${fmt(s.rss.maxDeviation * 100, 1)} %) | | | within ±10 % | ${t(s.rss.stable)} |`);
     details.push(`- soak: end to end ${latencyLine(s.endToEnd)}; queue growth ${fmt(s.queue.growthPerSecond, 2)}/s, max depth ${fmt(s.queue.maxDepth)}; RSS ${mb(s.rss.minBytes)} to ${mb(s.rss.maxBytes)} (it saws with the garbage collector), trend ${fmt(s.rss.trendBytesPerMinute / 2 ** 20, 1)} MB/min over ${s.samples} samples.`);
+    if (s.serverWritesPerEvent) details.push(`- soak MariaDB writes per event: ${serverWritesLine(s.serverWritesPerEvent)}.`);
     if (s.rssMaxByMinute?.length) details.push(`- soak RSS, highest per minute (MB): ${s.rssMaxByMinute.map((b) => fmt(b / 2 ** 20)).join(', ')}.`);
     if (s.heapMaxByMinute?.length) details.push(`- soak V8 heap in use, highest per minute (MB): ${s.heapMaxByMinute.map((b) => fmt(b / 2 ** 20)).join(', ')}.`);
   }

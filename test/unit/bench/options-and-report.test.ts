@@ -1,4 +1,5 @@
 import { DEFAULT_OPTIONS, OptionsError, parseBenchArgs } from '../../../bench/lib/options';
+import { serverWritesPer } from '../../../bench/lib/database';
 import { fmt, ratio, renderDatabase, replaceResultsSection, RESULTS_END, RESULTS_START, type DatabaseResults } from '../../../bench/lib/report';
 import { summarizeLatencies } from '../../../bench/lib/stats';
 
@@ -117,6 +118,20 @@ describe('bench report: the targets of issue #18', () => {
     expect(byHand).not.toContain('✅');
     // SQLite has no MariaDB row.
     expect(renderDatabase({ kind: 'sqlite', pipeline: pipeline(45, { service: 190 }), peakRssBytes: 0 }, options, 'undici')).not.toContain('MariaDB CPU');
+  });
+
+  it('divides the growth of each server counter by the events', () => {
+    const before = { redoBytes: 1_000, commits: 10, rowsInserted: 100, rowsUpdated: 50, rowsDeleted: 0, dataBytes: 4_096 };
+    const after = { redoBytes: 401_000, commits: 25, rowsInserted: 600, rowsUpdated: 150, rowsDeleted: 0, dataBytes: 1_052_672 };
+    expect(serverWritesPer(before, after, 100)).toEqual({ redoBytes: 4_000, commits: 0.15, rowsInserted: 5, rowsUpdated: 1, rowsDeleted: 0, dataBytes: 10_485.76 });
+    expect(serverWritesPer(before, after, 0).redoBytes).toBeNaN();
+  });
+
+  it("shows MariaDB's writes per pipeline event when they were read, and nothing when not", () => {
+    const writes = { redoBytes: 3_812.4, commits: 0.153, rowsInserted: 5.02, rowsUpdated: 1.5, rowsDeleted: 0, dataBytes: 9_000 };
+    const shown = renderDatabase({ kind: 'mysql', pipeline: { ...pipeline(45, { service: 190, database: 90 }), serverWritesPerEvent: writes }, peakRssBytes: 0 }, options, 'undici');
+    expect(shown).toContain('- pipeline MariaDB writes per event: redo 3,812 B, data files 9,000 B, 0.15 COMMITs, rows inserted 5.02, updated 1.50, deleted 0.00.');
+    expect(renderDatabase({ kind: 'mysql', pipeline: pipeline(45, { service: 190, database: 90 }), peakRssBytes: 0 }, options, 'undici')).not.toContain('writes per event');
   });
 
   it('checks the soak: queue flat, p99 < 250 ms, and RSS', () => {
