@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuPerUnit, findDatabaseServerPid, probeCpu } from './lib/cpu';
-import { createBenchDb, describeMysqlServer, serverWritesPer, type BenchDb } from './lib/database';
+import { createBenchDb, describeMysqlServer, serverWritesPer, sumWrites, type BenchDb, type ServerWrites } from './lib/database';
 import { seedOldRows } from './lib/purge-seed';
 import { ask, monotonicMs, waitFor } from './lib/ipc';
 import { closedLoop, mergeRounds, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
@@ -167,19 +167,35 @@ async function ingestPhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseR
         const bareRounds: ClosedLoopResult[] = [];
         const serviceCpu: Record<string, number>[] = [];
         const bareCpu: Record<string, number>[] = [];
+        // The server's writes over the rounds (warmups included), per event row written.
+        const serviceWrites = { before: [] as ServerWrites[], after: [] as ServerWrites[], events: 0 };
+        const bareWrites = { before: [] as ServerWrites[], after: [] as ServerWrites[], events: 0 };
+        const measureWrites = async <T>(into: typeof serviceWrites, table: string, run: () => Promise<T>): Promise<T> => {
+          const before = await db.serverWrites();
+          const rows0 = before ? await db.count(`SELECT COUNT(*) AS n FROM ${table}`) : 0;
+          const result = await run();
+          const after = before ? await db.serverWrites() : null;
+          if (before && after) {
+            into.before.push(before);
+            into.after.push(after);
+            into.events += (await db.count(`SELECT COUNT(*) AS n FROM ${table}`)) - rows0;
+          }
+          return result;
+        };
         for (let round = 0; round < rounds; round++) {
           const warmupSeconds = round === 0 ? options.warmupSeconds : Math.min(1, options.warmupSeconds);
           let cpu0 = probeCpu(servicePids);
-          const sr = await closedLoop(target, { concurrency, warmupSeconds, seconds, body: body('service', round) });
+          const sr = await measureWrites(serviceWrites, 'event', () => closedLoop(target, { concurrency, warmupSeconds, seconds, body: body('service', round) }));
           serviceCpu.push(cpuPerUnit(cpu0, probeCpu(servicePids), (sr.ok + sr.failed) * perRequest));
           serviceRounds.push(sr);
           cpu0 = probeCpu(barePids);
-          const br = await closedLoop(bareTarget, { concurrency, warmupSeconds, seconds, body: body('bare', round) });
+          const br = await measureWrites(bareWrites, 'bare_event', () => closedLoop(bareTarget, { concurrency, warmupSeconds, seconds, body: body('bare', round) }));
           bareCpu.push(cpuPerUnit(cpu0, probeCpu(barePids), (br.ok + br.failed) * perRequest));
           bareRounds.push(br);
           log(`${kind}: ${what} round ${round + 1}: service ${(sr.rate * perRequest).toFixed(0)}/s, bare ${(br.rate * perRequest).toFixed(0)}/s`);
         }
-        const merged = { service: mergeRounds(serviceRounds), bare: mergeRounds(bareRounds), serviceCpu: averageCpu(serviceCpu), bareCpu: averageCpu(bareCpu), rounds };
+        const writesPerEvent = (w: typeof serviceWrites) => (w.before.length ? serverWritesPer(sumWrites(w.before), sumWrites(w.after), w.events) : undefined);
+        const merged = { service: mergeRounds(serviceRounds), bare: mergeRounds(bareRounds), serviceCpu: averageCpu(serviceCpu), bareCpu: averageCpu(bareCpu), rounds, serviceWrites: writesPerEvent(serviceWrites), bareWrites: writesPerEvent(bareWrites) };
         assertClean(merged.service, `${what} (service)`);
         assertClean(merged.bare, `${what} (bare INSERT server)`);
         return merged;
@@ -188,7 +204,7 @@ async function ingestPhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseR
       if (options.phases.includes('ingest')) {
         log(`${kind}: single recordEvent (dispatcher off) and the bare INSERT server, ${options.concurrency} in flight, ${options.rounds} × ${(options.durationSeconds / options.rounds).toFixed(1)} s each, alternating`);
         const single = await alternate('single recordEvent', options.concurrency, (who, round) => singleBody(fx, `${ctx.nonce}-${who === 'bare' ? 'bare' : 'single'}-${round}`), 1);
-        out.ingest = { service: single.service, bare: single.bare, serviceCpuMicros: single.serviceCpu, bareCpuMicros: single.bareCpu, rounds: single.rounds };
+        out.ingest = { service: single.service, bare: single.bare, serviceCpuMicros: single.serviceCpu, bareCpuMicros: single.bareCpu, rounds: single.rounds, serviceWrites: single.serviceWrites, bareWrites: single.bareWrites };
       }
 
       if (options.phases.includes('batch')) {
@@ -200,7 +216,8 @@ async function ingestPhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseR
           eventsPerSecond: batch.service.rate * size,
           batchSize: size,
           cpuMicrosPerEvent: batch.serviceCpu,
-          bare: { requests: batch.bare, eventsPerSecond: batch.bare.rate * size, cpuMicrosPerEvent: batch.bareCpu },
+          serviceWrites: batch.serviceWrites,
+          bare: { requests: batch.bare, eventsPerSecond: batch.bare.rate * size, cpuMicrosPerEvent: batch.bareCpu, writes: batch.bareWrites },
         };
         log(`${kind}: ${out.batch.eventsPerSecond.toFixed(0)} events/s in batches (bare ${out.batch.bare?.eventsPerSecond.toFixed(0)})`);
       }

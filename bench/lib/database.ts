@@ -21,12 +21,15 @@ export interface BenchDb {
 }
 
 /**
- * What the database server wrote, from SHOW GLOBAL STATUS: redo bytes (what a durable commit
- * waits on, and what fills the redo log between checkpoints), COMMIT statements, rows
+ * What the database server wrote, from SHOW GLOBAL STATUS: redo generated and written (what a
+ * durable commit waits on, and what fills the redo log between checkpoints), COMMIT statements, rows
  * inserted, updated and deleted (the Handler_ counters: MariaDB 10.11 has no Innodb_rows_
  * ones), and bytes written to data files (pages, doublewrite buffer).
  */
 export interface ServerWrites {
+  /** Redo generated (the LSN's advance): what fills the redo log until a checkpoint frees it. */
+  redoGenerated: number;
+  /** Redo written to the log file: more than generated, as each commit rewrites its last, partly filled block. */
   redoBytes: number;
   commits: number;
   rowsInserted: number;
@@ -36,6 +39,7 @@ export interface ServerWrites {
 }
 
 const SERVER_WRITE_COUNTERS: Record<string, keyof ServerWrites> = {
+  Innodb_lsn_current: 'redoGenerated',
   Innodb_os_log_written: 'redoBytes',
   Com_commit: 'commits',
   Handler_write: 'rowsInserted',
@@ -43,6 +47,13 @@ const SERVER_WRITE_COUNTERS: Record<string, keyof ServerWrites> = {
   Handler_delete: 'rowsDeleted',
   Innodb_data_written: 'dataBytes',
 };
+
+/** Counters of several readings added up (the befores of several rounds, or their afters). */
+export function sumWrites(readings: readonly ServerWrites[]): ServerWrites {
+  const total = { redoGenerated: 0, redoBytes: 0, commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, dataBytes: 0 };
+  for (const reading of readings) for (const key of Object.values(SERVER_WRITE_COUNTERS)) total[key] += reading[key];
+  return total;
+}
 
 /** Each counter's growth from `before` to `after`, per `units` (events). */
 export function serverWritesPer(before: ServerWrites, after: ServerWrites, units: number): ServerWrites {
@@ -73,7 +84,7 @@ export async function createBenchDb(kind: BenchDatabase, mysqlUrl: string, label
       async serverWrites() {
         const names = Object.keys(SERVER_WRITE_COUNTERS).map((n) => `'${n}'`).join(', ');
         const [rows] = await admin.query(`SHOW GLOBAL STATUS WHERE Variable_name IN (${names})`);
-        const writes = { redoBytes: 0, commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, dataBytes: 0 };
+        const writes = { redoGenerated: 0, redoBytes: 0, commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, dataBytes: 0 };
         for (const row of rows as { Variable_name: string; Value: string }[]) {
           const key = SERVER_WRITE_COUNTERS[row.Variable_name];
           if (key) writes[key] = Number(row.Value);

@@ -72,14 +72,25 @@ export interface SoakResult {
 
 export interface DatabaseResults {
   kind: BenchDatabase;
-  ingest?: { service: ClosedLoopResult; bare: ClosedLoopResult; serviceCpuMicros: Record<string, number>; bareCpuMicros: Record<string, number>; rounds?: number };
+  ingest?: {
+    service: ClosedLoopResult;
+    bare: ClosedLoopResult;
+    serviceCpuMicros: Record<string, number>;
+    bareCpuMicros: Record<string, number>;
+    rounds?: number;
+    /** MySQL's writes per event row written, over the rounds (warmups included). */
+    serviceWrites?: ServerWrites;
+    bareWrites?: ServerWrites;
+  };
   batch?: {
     requests: ClosedLoopResult;
     eventsPerSecond: number;
     batchSize: number;
     cpuMicrosPerEvent: Record<string, number>;
+    /** As the single-event phase's. */
+    serviceWrites?: ServerWrites;
     /** The bare INSERT server on the same bodies: one multi-row INSERT per request. */
-    bare?: { requests: ClosedLoopResult; eventsPerSecond: number; cpuMicrosPerEvent: Record<string, number> };
+    bare?: { requests: ClosedLoopResult; eventsPerSecond: number; cpuMicrosPerEvent: Record<string, number>; writes?: ServerWrites };
   };
   dispatch?: { got: DrainResult; undici: DrainResult; bareGot: BareSendResult; bareUndici: BareSendResult };
   pipeline?: PipelineResult;
@@ -173,7 +184,7 @@ function mb(bytes: number): string {
 }
 
 function serverWritesLine(w: ServerWrites): string {
-  return `redo ${fmt(w.redoBytes)} B, data files ${fmt(w.dataBytes)} B, ${fmt(w.commits, 2)} COMMITs, rows inserted ${fmt(w.rowsInserted, 2)}, updated ${fmt(w.rowsUpdated, 2)}, deleted ${fmt(w.rowsDeleted, 2)}`;
+  return `redo ${fmt(w.redoGenerated)} B generated, ${fmt(w.redoBytes)} B written, data files ${fmt(w.dataBytes)} B, ${fmt(w.commits, 2)} COMMITs, rows inserted ${fmt(w.rowsInserted, 2)}, updated ${fmt(w.rowsUpdated, 2)}, deleted ${fmt(w.rowsDeleted, 2)}`;
 }
 
 function cpuLine(cpu: Record<string, number>): string {
@@ -205,6 +216,7 @@ export function renderDatabase(
     rows.push(`| single recordEvent, dispatcher off (req/s, ${options.concurrency} in flight) | ${fmt(service.rate)} | ${fmt(bare.rate)} (bare INSERT server) | ${ratio(service.rate, bare.rate)} | ≥ ${TARGETS.singleVsBare} | ${t(atLeast(service.rate, bare.rate, TARGETS.singleVsBare))} |`);
     details.push(`- single recordEvent${r.ingest.rounds ? ` (${r.ingest.rounds} alternating rounds with the bare server)` : ''}: answer ${latencyLine(service.latency)}; bare INSERT ${latencyLine(bare.latency)}.`);
     details.push(`- CPU µs per request: service run: ${cpuLine(r.ingest.serviceCpuMicros)}; bare run: ${cpuLine(r.ingest.bareCpuMicros)}.`);
+    if (r.ingest.serviceWrites && r.ingest.bareWrites) details.push(`- MariaDB writes per event: service run: ${serverWritesLine(r.ingest.serviceWrites)}; bare run: ${serverWritesLine(r.ingest.bareWrites)}.`);
     if (service.failed + bare.failed > 0) details.push(`- failed requests: service ${service.failed}, bare ${bare.failed}; first: ${service.firstError ?? bare.firstError}`);
   }
   if (r.batch) {
@@ -218,6 +230,7 @@ export function renderDatabase(
     rows.push(`| recordEvents × ${r.batch.batchSize} against single recordEvent (events/s) | ${fmt(r.batch.eventsPerSecond)} | ${fmt(single)} (single recordEvent) | ${ratio(r.batch.eventsPerSecond, single)} | | |`);
     details.push(`- recordEvents: answer ${latencyLine(r.batch.requests.latency)}; CPU µs per event: ${cpuLine(r.batch.cpuMicrosPerEvent)}.`);
     if (bareBatch) details.push(`- bare ${r.batch.batchSize}-row INSERT server: answer ${latencyLine(bareBatch.requests.latency)}; CPU µs per event: ${cpuLine(bareBatch.cpuMicrosPerEvent)}.`);
+    if (r.batch.serviceWrites && bareBatch?.writes) details.push(`- recordEvents MariaDB writes per event: service run: ${serverWritesLine(r.batch.serviceWrites)}; bare run: ${serverWritesLine(bareBatch.writes)}.`);
   }
   if (r.dispatch) {
     const { got, undici, bareGot, bareUndici } = r.dispatch;

@@ -121,16 +121,16 @@ describe('bench report: the targets of issue #18', () => {
   });
 
   it('divides the growth of each server counter by the events', () => {
-    const before = { redoBytes: 1_000, commits: 10, rowsInserted: 100, rowsUpdated: 50, rowsDeleted: 0, dataBytes: 4_096 };
-    const after = { redoBytes: 401_000, commits: 25, rowsInserted: 600, rowsUpdated: 150, rowsDeleted: 0, dataBytes: 1_052_672 };
-    expect(serverWritesPer(before, after, 100)).toEqual({ redoBytes: 4_000, commits: 0.15, rowsInserted: 5, rowsUpdated: 1, rowsDeleted: 0, dataBytes: 10_485.76 });
+    const before = { redoGenerated: 500, redoBytes: 1_000, commits: 10, rowsInserted: 100, rowsUpdated: 50, rowsDeleted: 0, dataBytes: 4_096 };
+    const after = { redoGenerated: 300_500, redoBytes: 401_000, commits: 25, rowsInserted: 600, rowsUpdated: 150, rowsDeleted: 0, dataBytes: 1_052_672 };
+    expect(serverWritesPer(before, after, 100)).toEqual({ redoGenerated: 3_000, redoBytes: 4_000, commits: 0.15, rowsInserted: 5, rowsUpdated: 1, rowsDeleted: 0, dataBytes: 10_485.76 });
     expect(serverWritesPer(before, after, 0).redoBytes).toBeNaN();
   });
 
   it("shows MariaDB's writes per pipeline event when they were read, and nothing when not", () => {
-    const writes = { redoBytes: 3_812.4, commits: 0.153, rowsInserted: 5.02, rowsUpdated: 1.5, rowsDeleted: 0, dataBytes: 9_000 };
+    const writes = { redoGenerated: 3_100, redoBytes: 3_812.4, commits: 0.153, rowsInserted: 5.02, rowsUpdated: 1.5, rowsDeleted: 0, dataBytes: 9_000 };
     const shown = renderDatabase({ kind: 'mysql', pipeline: { ...pipeline(45, { service: 190, database: 90 }), serverWritesPerEvent: writes }, peakRssBytes: 0 }, options, 'undici');
-    expect(shown).toContain('- pipeline MariaDB writes per event: redo 3,812 B, data files 9,000 B, 0.15 COMMITs, rows inserted 5.02, updated 1.50, deleted 0.00.');
+    expect(shown).toContain('- pipeline MariaDB writes per event: redo 3,100 B generated, 3,812 B written, data files 9,000 B, 0.15 COMMITs, rows inserted 5.02, updated 1.50, deleted 0.00.');
     expect(renderDatabase({ kind: 'mysql', pipeline: pipeline(45, { service: 190, database: 90 }), peakRssBytes: 0 }, options, 'undici')).not.toContain('writes per event');
   });
 
