@@ -52,7 +52,7 @@ export function createMemoryBudget(now: () => number = Date.now): RequestBudget 
       const nowMs = now();
       const { state, decision } = takeTokens(buckets.get(key), limit, cost, nowMs);
       if (buckets.size >= MAX_MEMORY_BUCKETS && !buckets.has(key)) dropFull(nowMs);
-      buckets.set(key, { ...state, limit });
+      buckets.set(key, { tokens: state.tokens, atMs: state.atMs, limit });
       return decision;
     },
     async close() {
