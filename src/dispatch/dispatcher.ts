@@ -37,6 +37,7 @@ import type { CallbackHealthMonitor } from './callback-health-monitor';
 import { breakerSignalOf } from './circuit-breaker';
 import { type AdaptiveLimitSettings, answerOf, CallbackConcurrency, fixedCallbackConcurrency } from './adaptive-concurrency';
 import type { SendRateLimiter } from './send-rate-limiter';
+import { ReadyQueue } from './ready-queue';
 
 /**
  * Hooks for metrics and tests; the loop calls them and ignores what they throw. Everything is
@@ -186,9 +187,10 @@ export class Dispatcher {
   /**
    * Claimed ahead of a free slot, in claim order: under load the next claim runs while slots
    * are still busy, so a slot that frees starts its next attempt at once instead of waiting a
-   * claim's round trips. At most half of DISPATCH_CONCURRENCY; given back on stop.
+   * claim's round trips. At most half of DISPATCH_CONCURRENCY; given back on stop. Queued per
+   * callback (ready-queue.ts): a callback at its own limit keeps its claims there.
    */
-  private readonly ready: ClaimedDelivery[] = [];
+  private readonly ready = new ReadyQueue<ClaimedDelivery>();
   /**
    * Free slots held for deliveries being queued by this process (reserve), until their write
    * commits (they start) or fails (the slots are free again); their ids, which the hub's
@@ -227,8 +229,6 @@ export class Dispatcher {
   /** Whether a callback's own limit can ever be below DISPATCH_CONCURRENCY (not when DISPATCH_CALLBACK_CONCURRENCY fixes it there). */
   private readonly callbacksMayWait: boolean;
   private readonly monotonicMs: () => number;
-  /** Claims that have waited for their callback's limit (counted once, when they start). */
-  private readonly waited = new WeakSet<ClaimedDelivery>();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.callbackLimits = deps.settings.callbackConcurrency ?? fixedCallbackConcurrency(deps.settings.concurrency);
@@ -309,7 +309,7 @@ export class Dispatcher {
     if (wasRunning) {
       // A claim under way finishes; the loop sees `stopping` and releases what it got.
       await this.pumping;
-      await this.release(this.ready.splice(0));
+      await this.release(this.ready.drain());
       const grace = this.deps.settings.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
       let graceTimer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([
@@ -585,8 +585,7 @@ export class Dispatcher {
       return false;
     }
     if (claims.length > 0) this.notify('claimed', claims.length, via);
-    if (first) this.ready.unshift(...claims);
-    else this.ready.push(...claims);
+    this.ready.push(claims, first);
     this.startReady();
     return true;
   }
@@ -595,57 +594,57 @@ export class Dispatcher {
   private startReady(): void {
     const { concurrency } = this.deps.settings;
     const held: ClaimedDelivery[] = [];
-    const waiting: ClaimedDelivery[] = [];
-    // Callbacks found at their limit in this pass stay there (nothing is answered during it): a
-    // backlog of one callback's claims asks its limit once, not once per claim.
-    let atLimit: string | null = null;
-    while (this.state === 'running' && this.sending < concurrency && this.ready.length > 0) {
-      const claim = this.ready.shift() as ClaimedDelivery;
-      const id = claim.delivery.id;
-      const callbackId = claim.delivery.callbackId;
-      if (callbackId === atLimit || !this.perCallback.hasRoom(callbackId)) {
-        // Its callback has as many out as its limit: it keeps its place, others go first.
-        atLimit = callbackId;
-        waiting.push(claim);
-        this.waited.add(claim);
-        continue;
-      }
-      if (!this.probes.has(id) && this.deps.health?.isHeld(callbackId)) {
-        // The circuit opened after the claim: back to the queue, unsent and uncounted.
-        held.push(claim);
-        continue;
-      }
-      const permitEnd = this.permitEnds.get(id);
-      if (permitEnd !== undefined) {
-        this.permitEnds.delete(id);
-        if (this.deps.clock.now().getTime() >= permitEnd) {
-          held.push(claim);
-          continue;
+    // Each callback once per pass: its claims start while it has room, and when it has none
+    // they keep their place (nothing is answered during the pass) and the next callback goes.
+    for (const queue of this.ready.callbacks()) {
+      if (this.state !== 'running' || this.sending >= concurrency) break;
+      const callbackId = queue.callbackId;
+      while (this.state === 'running' && this.sending < concurrency && queue.length > 0) {
+        if (!this.perCallback.hasRoom(callbackId)) {
+          // Its callback has as many out as its limit.
+          queue.markWaiting();
+          break;
         }
+        const { claim, waited } = this.ready.shift(queue) as { claim: ClaimedDelivery; waited: boolean };
+        if (this.startClaim(claim, waited)) continue;
+        // The circuit opened after the claim, or its send permit ran out: back to the queue, unsent and uncounted.
+        held.push(claim);
       }
-      this.sending++;
-      if (this.waited.delete(claim)) this.notify('waitedForCallbackLimit', callbackId);
-      const outWhenSent = this.perCallback.started(callbackId);
-      const sentAt = this.monotonicMs();
-      let answered = false;
-      const slotFree = (answer?: { dropped: boolean }) => {
-        if (answered) return;
-        answered = true;
-        this.sending--;
-        if (answer) this.perCallback.answered(callbackId, this.monotonicMs() - sentAt, outWhenSent, answer.dropped);
-        else this.perCallback.abandoned(callbackId);
-        this.startReady();
-        this.kick();
-      };
-      const run = this.attempt(claim, slotFree).finally(() => {
-        slotFree();
-        this.inFlight.delete(id);
-        this.kick();
-      });
-      this.inFlight.set(id, run);
     }
-    if (waiting.length > 0) this.ready.unshift(...waiting);
     if (held.length > 0) void this.release(held);
+  }
+
+  /** Starts one claimed attempt in a free slot; false when it must not start (to be released). */
+  private startClaim(claim: ClaimedDelivery, waited: boolean): boolean {
+    const id = claim.delivery.id;
+    const callbackId = claim.delivery.callbackId;
+    if (!this.probes.has(id) && this.deps.health?.isHeld(callbackId)) return false;
+    const permitEnd = this.permitEnds.get(id);
+    if (permitEnd !== undefined) {
+      this.permitEnds.delete(id);
+      if (this.deps.clock.now().getTime() >= permitEnd) return false;
+    }
+    this.sending++;
+    if (waited) this.notify('waitedForCallbackLimit', callbackId);
+    const outWhenSent = this.perCallback.started(callbackId);
+    const sentAt = this.monotonicMs();
+    let answered = false;
+    const slotFree = (answer?: { dropped: boolean }) => {
+      if (answered) return;
+      answered = true;
+      this.sending--;
+      if (answer) this.perCallback.answered(callbackId, this.monotonicMs() - sentAt, outWhenSent, answer.dropped);
+      else this.perCallback.abandoned(callbackId);
+      this.startReady();
+      this.kick();
+    };
+    const run = this.attempt(claim, slotFree).finally(() => {
+      slotFree();
+      this.inFlight.delete(id);
+      this.kick();
+    });
+    this.inFlight.set(id, run);
+    return true;
   }
 
   /**
@@ -658,20 +657,9 @@ export class Dispatcher {
 
   /** Ready claims waiting for their own callback's limit. */
   private waitingForCallbacks(): number {
-    // Asked on every recordEvent (reserve): no walk through `ready` when no callback can wait.
+    // Asked on every recordEvent (reserve): nothing to count when no callback can wait.
     if (!this.callbacksMayWait) return 0;
-    let waiting = 0;
-    // Claims of one callback sit together: its limit is asked once per run of them, not per claim.
-    let callbackId: string | null = null;
-    let atLimit = false;
-    for (const claim of this.ready) {
-      if (claim.delivery.callbackId !== callbackId) {
-        callbackId = claim.delivery.callbackId;
-        atLimit = this.atOwnLimit(callbackId);
-      }
-      if (atLimit) waiting++;
-    }
-    return waiting;
+    return this.ready.waitingFor((callbackId) => this.atOwnLimit(callbackId));
   }
 
   private async release(claims: ClaimedDelivery[]): Promise<void> {

@@ -1,0 +1,87 @@
+import { ReadyQueue } from '../../../src/dispatch/ready-queue';
+
+const claim = (callbackId: string, id: string) => ({ id, delivery: { callbackId } });
+type C = ReturnType<typeof claim>;
+
+/** Takes claims the way the dispatcher does: per callback, while `room` says so. */
+function take(queue: ReadyQueue<C>, room: (callbackId: string) => boolean, max = Infinity): { id: string; waited: boolean }[] {
+  const taken: { id: string; waited: boolean }[] = [];
+  for (const q of queue.callbacks()) {
+    while (q.length > 0 && taken.length < max) {
+      if (!room(q.callbackId)) {
+        q.markWaiting();
+        break;
+      }
+      const next = queue.shift(q);
+      if (next) taken.push({ id: next.claim.id, waited: next.waited });
+    }
+  }
+  return taken;
+}
+
+describe('the ready queue', () => {
+  it('keeps each callback first in, first out, callbacks in the order they arrived', () => {
+    const queue = new ReadyQueue<C>();
+    queue.push([claim('a', 'a1'), claim('a', 'a2'), claim('b', 'b1'), claim('a', 'a3')]);
+    queue.push([claim('c', 'c1'), claim('b', 'b2')]);
+    expect(queue.length).toBe(6);
+    expect(take(queue, () => true).map((t) => t.id)).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'c1']);
+    expect(queue.length).toBe(0);
+  });
+
+  it('puts claims pushed first ahead of the rest of their callback', () => {
+    const queue = new ReadyQueue<C>();
+    queue.push([claim('a', 'old1'), claim('a', 'old2')]);
+    queue.push([claim('a', 'new1')], true);
+    queue.push([claim('a', 'new2')], true);
+    expect(take(queue, () => true).map((t) => t.id)).toEqual(['new1', 'new2', 'old1', 'old2']);
+  });
+
+  it('leaves a callback at its limit in place and goes on with the others', () => {
+    const queue = new ReadyQueue<C>();
+    queue.push([claim('slow', 's1'), claim('slow', 's2'), claim('fast', 'f1')]);
+    expect(take(queue, (id) => id !== 'slow').map((t) => t.id)).toEqual(['f1']);
+    expect(queue.length).toBe(2);
+    expect(queue.waitingFor((id) => id === 'slow')).toBe(2);
+    expect(queue.waitingFor(() => false)).toBe(0);
+  });
+
+  it('tells which claims waited for their callback: those queued when it was found at its limit', () => {
+    const queue = new ReadyQueue<C>();
+    queue.push([claim('a', 'a1'), claim('a', 'a2')]);
+    take(queue, () => false);
+    queue.push([claim('a', 'a3')]);
+    expect(take(queue, () => true)).toEqual([
+      { id: 'a1', waited: true },
+      { id: 'a2', waited: true },
+      { id: 'a3', waited: false },
+    ]);
+  });
+
+  it('drops a callback once it has no claims, and starts it again at the back', () => {
+    const queue = new ReadyQueue<C>();
+    queue.push([claim('a', 'a1'), claim('b', 'b1')]);
+    take(queue, () => true, 1);
+    queue.push([claim('a', 'a2')]);
+    expect(take(queue, () => true).map((t) => t.id)).toEqual(['b1', 'a2']);
+  });
+
+  it('gives every claim back on drain', () => {
+    const queue = new ReadyQueue<C>();
+    queue.push([claim('a', 'a1'), claim('b', 'b1')]);
+    queue.push([claim('a', 'a0')], true);
+    expect(queue.drain().map((c) => c.id).sort()).toEqual(['a0', 'a1', 'b1']);
+    expect(queue.length).toBe(0);
+    expect([...queue.callbacks()]).toEqual([]);
+  });
+
+  it('takes thousands from the head without losing order', () => {
+    const queue = new ReadyQueue<C>();
+    const ids = Array.from({ length: 5000 }, (_, i) => `x${i}`);
+    queue.push(ids.map((id) => claim('a', id)));
+    const firstHalf = take(queue, () => true, 2500).map((t) => t.id);
+    queue.push([claim('a', 'tail')]);
+    const rest = take(queue, () => true).map((t) => t.id);
+    expect([...firstHalf, ...rest]).toEqual([...ids, 'tail']);
+  });
+});
