@@ -594,22 +594,13 @@ export class Dispatcher {
   private startReady(): void {
     const { concurrency } = this.deps.settings;
     const held: ClaimedDelivery[] = [];
-    // Each callback once per pass: its claims start while it has room, and when it has none
-    // they keep their place (nothing is answered during the pass) and the next callback goes.
-    for (const queue of this.ready.callbacks()) {
-      if (this.state !== 'running' || this.sending >= concurrency) break;
-      const callbackId = queue.callbackId;
-      while (this.state === 'running' && this.sending < concurrency && queue.length > 0) {
-        if (!this.perCallback.hasRoom(callbackId)) {
-          // Its callback has as many out as its limit.
-          queue.markWaiting();
-          break;
-        }
-        const { claim, waited } = this.ready.shift(queue) as { claim: ClaimedDelivery; waited: boolean };
-        if (this.startClaim(claim, waited)) continue;
-        // The circuit opened after the claim, or its send permit ran out: back to the queue, unsent and uncounted.
-        held.push(claim);
-      }
+    // Callbacks take turns (ready-queue.ts); one at its own limit keeps its claims in place.
+    const pass = this.ready.pass((callbackId) => this.perCallback.hasRoom(callbackId));
+    while (this.state === 'running' && this.sending < concurrency) {
+      const next = pass.next();
+      if (!next) break;
+      // The circuit opened after the claim, or its send permit ran out: released, unsent and uncounted.
+      if (!this.startClaim(next.claim, next.waited)) held.push(next.claim);
     }
     if (held.length > 0) void this.release(held);
   }

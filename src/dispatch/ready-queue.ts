@@ -2,11 +2,12 @@
 //
 // A callback at its own limit (adaptive-concurrency.ts) keeps its claims waiting while other
 // callbacks' claims start. In one list, every answer and every recordEvent walked all of them
-// (a backlog of one slow callback made each a walk of thousands); here a pass looks at each
-// callback once, and counts what waits per callback.
+// (a backlog of one slow callback made each a walk of thousands); here a pass asks each
+// callback at its limit once, and what waits is counted per callback.
 //
 // Order: first in, first out within a callback, with claims launched `first` (inserted already
-// claimed by this process) ahead of the rest; callbacks in the order their claims arrived.
+// claimed by this process) ahead of the rest; callbacks take turns, in the order their claims
+// arrived.
 
 interface Claim {
   delivery: { callbackId: string };
@@ -108,13 +109,41 @@ export class ReadyQueue<T extends Claim> {
     }
   }
 
-  /** The callbacks with waiting claims, oldest first; taking from one may be done while iterating. */
-  callbacks(): IterableIterator<CallbackQueue<T>> {
-    return this.byCallback.values();
+  /**
+   * One pass of taking claims: callbacks take turns, one claim each per round, so one
+   * callback's backlog does not hold back another's claims. A callback for which `hasRoom`
+   * says no is left for the rest of the pass (nothing is answered during a pass), and its
+   * claims are marked as having waited for its limit. `next()` is undefined when no callback
+   * with room has a claim.
+   */
+  pass(hasRoom: (callbackId: string) => boolean): { next(): { claim: T; waited: boolean } | undefined } {
+    const atLimit = new Set<string>();
+    let round: CallbackQueue<T>[] = [];
+    let i = 0;
+    return {
+      next: () => {
+        for (;;) {
+          if (i >= round.length) {
+            round = [];
+            for (const queue of this.byCallback.values()) if (!atLimit.has(queue.callbackId)) round.push(queue);
+            i = 0;
+            if (round.length === 0) return undefined;
+          }
+          const queue = round[i++] as CallbackQueue<T>;
+          if (queue.length === 0) continue;
+          if (!hasRoom(queue.callbackId)) {
+            atLimit.add(queue.callbackId);
+            queue.markWaiting();
+            continue;
+          }
+          return this.shift(queue);
+        }
+      },
+    };
   }
 
-  /** Takes the next claim of `queue` (one of callbacks()); a callback left with none is dropped. */
-  shift(queue: CallbackQueue<T>): { claim: T; waited: boolean } | undefined {
+  /** Takes the next claim of `queue`; a callback left with none is dropped. */
+  private shift(queue: CallbackQueue<T>): { claim: T; waited: boolean } | undefined {
     const next = queue.shift();
     if (next) this.count--;
     if (queue.length === 0) this.byCallback.delete(queue.callbackId);
