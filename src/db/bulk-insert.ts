@@ -1,6 +1,7 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { estimatedStatementBytes, estimatedValueBytes, PACKET_BUDGET_BYTES } from './packet-size';
+import { StatementTexts } from './statement-texts';
 
 /**
  * Multi-row INSERTs for the hot write paths (events, deliveries, attempts), written by hand
@@ -34,8 +35,8 @@ interface TableShape {
   table: string;
   columns: ColumnMetadata[];
   quotedColumns: string[];
-  /** Statements by row count: a hot path repeats the same few sizes. */
-  statements: Map<number, string>;
+  /** Statements by row count: a hot path repeats the same few sizes (1, a few, a full chunk). */
+  statements: StatementTexts<number>;
 }
 
 const shapes = new WeakMap<object, Map<unknown, TableShape>>();
@@ -55,7 +56,7 @@ function shapeOf(connection: DataSource, target: EntityTarget<ObjectLiteral>): T
       table: driver.escape(metadata.tableName),
       columns,
       quotedColumns: columns.map((c) => driver.escape(c.databaseName)),
-      statements: new Map(),
+      statements: new StatementTexts<number>(64),
     };
     byTarget.set(target, shape);
   }
@@ -77,15 +78,7 @@ export function insertStatements<T extends ObjectLiteral>(
   if (rows.length === 0) return statements;
   const shape = shapeOf(connection, target);
   const driver = connection.driver;
-  const statementFor = (rowCount: number): string => {
-    let sql = shape.statements.get(rowCount);
-    if (sql === undefined) {
-      sql = insertStatement(shape.table, shape.quotedColumns, rowCount);
-      // A handful of sizes recur (1, a few, a full chunk); do not keep every odd one.
-      if (shape.statements.size < 64) shape.statements.set(rowCount, sql);
-    }
-    return sql;
-  };
+  const statementFor = (rowCount: number): string => shape.statements.get(rowCount, () => insertStatement(shape.table, shape.quotedColumns, rowCount));
   // The statement text's own share: the column list plus, per row, its placeholders.
   const textBytes = estimatedStatementBytes(statementFor(1), []);
   const rowTextBytes = shape.columns.length * 3 * 3;

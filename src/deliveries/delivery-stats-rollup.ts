@@ -8,6 +8,7 @@
 import type { DataSource } from 'typeorm';
 import { dbTime, isMysql } from '../db/data-source';
 import type { ScriptStatement } from '../db/transaction-script';
+import { StatementTexts } from '../db/statement-texts';
 import type { Delivery } from './delivery.entity';
 import type { AttemptRollup, RecordedAttempt } from './delivery-store';
 import {
@@ -50,29 +51,21 @@ export function statsStatements(dataSource: DataSource) {
   const tuple = (n: number) => `(${Array.from({ length: n }, () => '?').join(', ')})`;
   const hourColumns = ['hour', 'callbackId', 'appId', 'networkId', ...COUNT_COLUMNS];
   const add = (column: string) => (mysql ? `${q(column)} = ${q(column)} + VALUES(${q(column)})` : `${q(column)} = ${q(column)} + excluded.${q(column)}`);
-  // Every result flush writes these upserts; their text depends only on the row count, and a
-  // handful of counts recur (one row per callback of the flush).
-  const texts = new Map<string, string>();
-  const kept = (key: string, build: () => string): string => {
-    let text = texts.get(key);
-    if (text === undefined) {
-      text = build();
-      if (texts.size < 256) texts.set(key, text);
-    }
-    return text;
-  };
+  // Every result flush writes these upserts; their text depends only on the grain and the row
+  // count, and a handful of counts recur (one row per callback of the flush).
+  const upsertTexts = new StatementTexts<string>(256);
   const where = (scope: StatsScope) =>
     [`${q('hour')} >= ?`, `${q('hour')} < ?`, ...(['appId', 'networkId', 'callbackId'] as const).filter((k) => scope[k] != null).map((k) => `${q(k)} = ?`)].join(' AND ');
   return {
     /** Adds the deltas of `rows` (hour, callbackId, appId, networkId, counts…) to their rows. */
     UPSERT_HOURS: (rows: number, grain: Grain = 'hour') =>
-      kept(`hours ${grain} ${rows}`, () =>
+      upsertTexts.get(`hours ${grain} ${rows}`, () =>
         `INSERT INTO ${tables(grain).H} (${hourColumns.map(q).join(', ')}) VALUES ${Array.from({ length: rows }, () => tuple(hourColumns.length)).join(', ')} ` +
         (mysql ? 'ON DUPLICATE KEY UPDATE ' : `ON CONFLICT (${q('hour')}, ${q('callbackId')}) DO UPDATE SET `) +
         COUNT_COLUMNS.map(add).join(', ')),
     /** Parameters per row: hour, callbackId, error, appId, networkId, count. */
     UPSERT_ERRORS: (rows: number, grain: Grain = 'hour') =>
-      kept(`errors ${grain} ${rows}`, () =>
+      upsertTexts.get(`errors ${grain} ${rows}`, () =>
         `INSERT INTO ${tables(grain).E} (${['hour', 'callbackId', 'error', 'appId', 'networkId', 'count'].map(q).join(', ')}) VALUES ${Array.from({ length: rows }, () => tuple(6)).join(', ')} ` +
         (mysql ? 'ON DUPLICATE KEY UPDATE ' : `ON CONFLICT (${q('hour')}, ${q('callbackId')}, ${q('error')}) DO UPDATE SET `) +
         add('count')),
