@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuPerUnit, findDatabaseServerPid, probeCpu } from './lib/cpu';
-import { createBenchDb, describeMysqlServer, serverWritesPer, sumWrites, type BenchDb, type ServerWrites } from './lib/database';
+import { addGrowth, createBenchDb, describeMysqlServer, noWrites, serverWritesPer, type BenchDb, type ServerWrites } from './lib/database';
 import { seedOldRows } from './lib/purge-seed';
 import { ask, monotonicMs, waitFor } from './lib/ipc';
 import { closedLoop, mergeRounds, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
@@ -128,6 +128,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** MySQL's writes over several rounds: their growth added up (null before any was read), and the event rows written. */
+interface RoundWrites {
+  growth: ServerWrites | null;
+  events: number;
+}
+
 function averageCpu(rounds: Record<string, number>[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const name of Object.keys(rounds[0] ?? {})) out[name] = rounds.reduce((sum, r) => sum + (r[name] ?? 0), 0) / rounds.length;
@@ -168,16 +174,15 @@ async function ingestPhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseR
         const serviceCpu: Record<string, number>[] = [];
         const bareCpu: Record<string, number>[] = [];
         // The server's writes over the rounds (warmups included), per event row written.
-        const serviceWrites = { before: [] as ServerWrites[], after: [] as ServerWrites[], events: 0 };
-        const bareWrites = { before: [] as ServerWrites[], after: [] as ServerWrites[], events: 0 };
-        const measureWrites = async <T>(into: typeof serviceWrites, table: string, run: () => Promise<T>): Promise<T> => {
+        const serviceWrites: RoundWrites = { growth: null, events: 0 };
+        const bareWrites: RoundWrites = { growth: null, events: 0 };
+        const measureWrites = async <T>(into: RoundWrites, table: string, run: () => Promise<T>): Promise<T> => {
           const before = await db.serverWrites();
           const rows0 = before ? await db.count(`SELECT COUNT(*) AS n FROM ${table}`) : 0;
           const result = await run();
           const after = before ? await db.serverWrites() : null;
           if (before && after) {
-            into.before.push(before);
-            into.after.push(after);
+            into.growth = addGrowth(into.growth ?? noWrites(), before, after);
             into.events += (await db.count(`SELECT COUNT(*) AS n FROM ${table}`)) - rows0;
           }
           return result;
@@ -194,7 +199,7 @@ async function ingestPhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseR
           bareRounds.push(br);
           log(`${kind}: ${what} round ${round + 1}: service ${(sr.rate * perRequest).toFixed(0)}/s, bare ${(br.rate * perRequest).toFixed(0)}/s`);
         }
-        const writesPerEvent = (w: typeof serviceWrites) => (w.before.length ? serverWritesPer(sumWrites(w.before), sumWrites(w.after), w.events) : undefined);
+        const writesPerEvent = (w: RoundWrites) => (w.growth ? serverWritesPer(noWrites(), w.growth, w.events) : undefined);
         const merged = { service: mergeRounds(serviceRounds), bare: mergeRounds(bareRounds), serviceCpu: averageCpu(serviceCpu), bareCpu: averageCpu(bareCpu), rounds, serviceWrites: writesPerEvent(serviceWrites), bareWrites: writesPerEvent(bareWrites) };
         assertClean(merged.service, `${what} (service)`);
         assertClean(merged.bare, `${what} (bare INSERT server)`);

@@ -48,16 +48,21 @@ const SERVER_WRITE_COUNTERS: Record<string, keyof ServerWrites> = {
   Innodb_data_written: 'dataBytes',
 };
 
-/** Counters of several readings added up (the befores of several rounds, or their afters). */
-export function sumWrites(readings: readonly ServerWrites[]): ServerWrites {
-  const total = { redoGenerated: 0, redoBytes: 0, commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, dataBytes: 0 };
-  for (const reading of readings) for (const key of Object.values(SERVER_WRITE_COUNTERS)) total[key] += reading[key];
-  return total;
+/** A reading of nothing: every counter at 0. */
+export function noWrites(): ServerWrites {
+  return { redoGenerated: 0, redoBytes: 0, commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, dataBytes: 0 };
+}
+
+/** `total` plus each counter's growth from `before` to `after` (rounds measured apart, added up). */
+export function addGrowth(total: ServerWrites, before: ServerWrites, after: ServerWrites): ServerWrites {
+  const sum = noWrites();
+  for (const key of Object.values(SERVER_WRITE_COUNTERS)) sum[key] = total[key] + after[key] - before[key];
+  return sum;
 }
 
 /** Each counter's growth from `before` to `after`, per `units` (events). */
 export function serverWritesPer(before: ServerWrites, after: ServerWrites, units: number): ServerWrites {
-  const per = {} as ServerWrites;
+  const per = noWrites();
   for (const key of Object.values(SERVER_WRITE_COUNTERS)) per[key] = units > 0 ? (after[key] - before[key]) / units : Number.NaN;
   return per;
 }
@@ -84,7 +89,7 @@ export async function createBenchDb(kind: BenchDatabase, mysqlUrl: string, label
       async serverWrites() {
         const names = Object.keys(SERVER_WRITE_COUNTERS).map((n) => `'${n}'`).join(', ');
         const [rows] = await admin.query(`SHOW GLOBAL STATUS WHERE Variable_name IN (${names})`);
-        const writes = { redoGenerated: 0, redoBytes: 0, commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, dataBytes: 0 };
+        const writes = noWrites();
         for (const row of rows as { Variable_name: string; Value: string }[]) {
           const key = SERVER_WRITE_COUNTERS[row.Variable_name];
           if (key) writes[key] = Number(row.Value);

@@ -1,5 +1,5 @@
 import { DEFAULT_OPTIONS, OptionsError, parseBenchArgs } from '../../../bench/lib/options';
-import { serverWritesPer } from '../../../bench/lib/database';
+import { addGrowth, noWrites, serverWritesPer } from '../../../bench/lib/database';
 import { fmt, ratio, renderDatabase, replaceResultsSection, RESULTS_END, RESULTS_START, type DatabaseResults } from '../../../bench/lib/report';
 import { summarizeLatencies } from '../../../bench/lib/stats';
 
@@ -125,6 +125,12 @@ describe('bench report: the targets of issue #18', () => {
     const after = { redoGenerated: 300_500, redoBytes: 401_000, commits: 25, rowsInserted: 600, rowsUpdated: 150, rowsDeleted: 0, dataBytes: 1_052_672 };
     expect(serverWritesPer(before, after, 100)).toEqual({ redoGenerated: 3_000, redoBytes: 4_000, commits: 0.15, rowsInserted: 5, rowsUpdated: 1, rowsDeleted: 0, dataBytes: 10_485.76 });
     expect(serverWritesPer(before, after, 0).redoBytes).toBeNaN();
+  });
+
+  it('adds up the growth of rounds measured apart', () => {
+    const round = (redo: number, commits: number) => ({ ...noWrites(), redoGenerated: redo, commits });
+    const twice = addGrowth(addGrowth(noWrites(), round(100, 1), round(600, 3)), round(1_000, 10), round(1_300, 11));
+    expect(twice).toEqual({ ...noWrites(), redoGenerated: 800, commits: 3 });
   });
 
   it("shows MariaDB's writes per pipeline event when they were read, and nothing when not", () => {
