@@ -6,9 +6,10 @@
 // receiver may have got whose result is not recorded yet, so a process killed at that moment
 // sends all of them again (test/integration/crash-duplicates.test.ts). A fixed 64 out to a
 // receiver that answers in a millisecond buys nothing (a drain ran as fast with 4 out as with
-// 64, BENCHMARKS.md) but 64 duplicates on a crash. A slow receiver, on the other hand, needs many out to keep up. The limit grows while
-// answers come back as fast as the quickest seen (no queue is building, here or at the
-// receiver) and shrinks when they slow down, or time out, as more are sent.
+// 64, BENCHMARKS.md) but 64 duplicates on a crash. A slow receiver, on the other hand, needs
+// many out to keep up. The limit grows while answers come back as fast as the quickest seen
+// (no queue is building, here or at the receiver) and shrinks when they slow down, or time
+// out, as more are sent.
 //
 // Answer times also carry the wait for this process's event loop. In a worker that wait is
 // its own sending's, and sending less shortens it. In the API process it is mostly the

@@ -50,7 +50,7 @@ class Fifo<T> {
 }
 
 /** One callback's waiting claims, and how far they are known to have waited for its limit. */
-export class CallbackQueue<T extends Claim> {
+class CallbackQueue<T extends Claim> {
   private readonly first = new Fifo<{ claim: T; seq: number }>();
   private readonly rest = new Fifo<{ claim: T; seq: number }>();
   private pushed = 0;
