@@ -20,6 +20,7 @@ import { RetentionIndexes1795700000000 } from '../../migrations/1795700000000-Re
 import { Attribution1796000000000 } from '../../migrations/1796000000000-Attribution';
 import { ExchangeRates1796100000000 } from '../../migrations/1796100000000-ExchangeRates';
 import { DeliveryOperations1796200000000 } from '../../migrations/1796200000000-DeliveryOperations';
+import { DeliveryLeaseRoom1796300000000 } from '../../migrations/1796300000000-DeliveryLeaseRoom';
 import { AuditTimesSubscriber } from './audit-times';
 
 export const ENTITIES = [App, Network, Callback, Macro, Event, Delivery, DeliveryAttempt, ApiKey, Touchpoint, ExchangeRate];
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   Attribution1796000000000,
   ExchangeRates1796100000000,
   DeliveryOperations1796200000000,
+  DeliveryLeaseRoom1796300000000,
 ];
 
 export const SUBSCRIBERS = [AuditTimesSubscriber];

@@ -71,9 +71,12 @@ export function deliveryStatements(dataSource: DataSource) {
   const C = q(dataSource.getMetadata(Callback).tableName);
   const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
   return {
-    /** Claim: waiting rows by id to SENDING under one lease. Parameters: status, leaseOwner, dueAt, updatedAt, ...ids, ...WAITING_STATUSES. */
+    /**
+     * Claim: waiting rows by id to SENDING under one lease; the lease owner takes the room kept
+     * for it (Delivery.leaseRoom). Parameters: status, leaseOwner, dueAt, updatedAt, ...ids, ...WAITING_STATUSES.
+     */
     CLAIM_WAITING: (ids: number) =>
-      `UPDATE ${D} SET ${q('status')} = ?, ${q('leaseOwner')} = ?, ${q('dueAt')} = ?, ${q('updatedAt')} = ? ` +
+      `UPDATE ${D} SET ${q('status')} = ?, ${q('leaseOwner')} = ?, ${q('leaseRoom')} = NULL, ${q('dueAt')} = ?, ${q('updatedAt')} = ? ` +
       `WHERE ${q('id')} IN (${list(ids)}) AND ${loose('status')} IN (${list(WAITING_STATUSES.length)})`,
     /**
      * Claim of announced copies: only rows still PENDING with the announced updatedAt. Parameters:
@@ -81,7 +84,7 @@ export function deliveryStatements(dataSource: DataSource) {
      * or (id, updatedAt) per row.
      */
     CLAIM_AS_ANNOUNCED: (ids: number, sameUpdatedAt: boolean) =>
-      `UPDATE ${D} SET ${q('status')} = ?, ${q('leaseOwner')} = ?, ${q('dueAt')} = ?, ${q('updatedAt')} = ? ` +
+      `UPDATE ${D} SET ${q('status')} = ?, ${q('leaseOwner')} = ?, ${q('leaseRoom')} = NULL, ${q('dueAt')} = ?, ${q('updatedAt')} = ? ` +
       `WHERE ${q('id')} IN (${list(ids)}) AND ${loose('status')} = ? AND ${loose('updatedAt')} = ` +
       (sameUpdatedAt ? '?' : `CASE ${q('id')} ${Array.from({ length: ids }, () => 'WHEN ? THEN ?').join(' ')} END`),
     /** Which of these ids a claim took (its lease owner and time mark them). Parameters: ...ids, leaseOwner, updatedAt, SENDING. */
@@ -120,7 +123,7 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
     const { rows, claims } = claimOnQueue(deliveries, claim, this.clock.now(), this.options.leaseMs);
     await runTransactionScript(this.dataSource, [
       ...companions.flatMap((c) => insertStatements(this.dataSource, c.entity, c.rows)),
-      ...insertStatements(this.dataSource, Delivery, rows),
+      ...insertStatements(this.dataSource, Delivery, rows.map(withLeaseRoom)),
       ...(this.options.rollup?.statementsForQueued?.(deliveries) ?? []),
     ]);
     return claims;
@@ -306,7 +309,7 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
       const callback = await manager.getRepository(Callback).findOne({ select: { id: true, maxAttempts: true }, where: { id: current.callbackId }, withDeleted: true });
       if (!callback) throw new Error(`delivery ${id} refers to callback ${current.callbackId}, which does not exist`);
       const changes = redeliverChanges(current, callback.maxAttempts, this.clock.now());
-      const updated = await manager.createQueryBuilder().update(Delivery).set(changes).where({ id, status: current.status }).execute();
+      const updated = await manager.createQueryBuilder().update(Delivery).set({ ...changes, leaseRoom: LEASE_ROOM }).where({ id, status: current.status }).execute();
       if (!updated.affected) throw new Error(`delivery ${id} changed while being redelivered`);
       for (const statement of this.options.rollup?.statementsForReopened?.([{ delivery: current, from: current.status }]) ?? []) {
         await manager.query(statement.sql, statement.parameters);
@@ -363,7 +366,7 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
         const updated = await manager
           .createQueryBuilder()
           .update(Delivery)
-          .set({ ...common, dueAt, nextAttemptAt: dueAt, maxAttempts: () => `${q('attempts')} + ${Math.trunc(n)}` })
+          .set({ ...common, leaseRoom: LEASE_ROOM, dueAt, nextAttemptAt: dueAt, maxAttempts: () => `${q('attempts')} + ${Math.trunc(n)}` })
           .where({ id: In(group.map((d) => d.id)), status: In([...window.statuses]) })
           .setParameters(parameters)
           .execute();
@@ -520,6 +523,17 @@ function affectedRows(result: unknown): number {
 export function secretsById(rows: unknown, now: Date): Map<string, SigningKeys> {
   type Row = { id: string; signingSecret: string | null; previousSigningSecret?: string | null; previousSecretExpiresAt?: Date | string | null };
   return new Map((rows as Row[]).map((r) => [r.id, signingKeysAt({ ...r, previousSecretExpiresAt: parseDbTime(r.previousSecretExpiresAt ?? null) }, now)]));
+}
+
+/** Delivery.leaseRoom's value: as long as the longest lease owner the column holds. */
+export const LEASE_ROOM = '-'.repeat(64);
+
+/** A delivery as the SQL stores insert it: one stored waiting keeps room for its claim's lease owner (Delivery.leaseRoom). */
+export function withLeaseRoom(delivery: Delivery): Delivery {
+  if (delivery.leaseOwner !== null || !WAITING_STATUSES.includes(delivery.status)) return delivery;
+  const stored = Object.assign(new Delivery(), delivery);
+  stored.leaseRoom = LEASE_ROOM;
+  return stored;
 }
 
 /**

@@ -8,7 +8,7 @@ import { LEASE_EXPIRED_ERROR, type AttemptRecord } from '../../src/deliveries/de
 import type { AttemptToRecord, ClaimedDelivery, DeliveryStore, DeliveryStoreOptions, RecordedAttempt } from '../../src/deliveries/delivery-store';
 import { LEASE_SAFETY_MARGIN_MS } from '../../src/deliveries/lease';
 import type { DataSource } from 'typeorm';
-import { DUE_INDEX, type TypeOrmDeliveryStore } from '../../src/deliveries/typeorm-delivery-store';
+import { DUE_INDEX, LEASE_ROOM, type TypeOrmDeliveryStore } from '../../src/deliveries/typeorm-delivery-store';
 import { isMysql } from '../../src/db/data-source';
 import { newId } from '../../src/common/ids';
 import { openStoreHarness, storeHarnessSpecs, type SeedOptions, type StoreHarness, type StoreHarnessSpec } from '../support/delivery-store-harness';
@@ -443,6 +443,36 @@ describe.each(storeHarnessSpecs().map((spec) => [spec.label, spec] as const))('%
   });
 
   if (spec.database !== null) {
+    it('keeps room for the lease owner in a delivery stored waiting, which its claim takes (leaseRoom)', async () => {
+      const ds = h.dataSource as DataSource;
+      const leaseRoomOf = async (id: string) =>
+        ((await ds.query('SELECT `leaseRoom` AS room FROM `delivery` WHERE `id` = ?', [id])) as { room: string | null }[])[0]?.room;
+      // As long as the longest lease owner, so the claim that writes one never grows the record.
+      expect(LEASE_ROOM).toHaveLength(Number(ds.getMetadata(Delivery).findColumnWithPropertyName('leaseOwner')?.length));
+      const { rows } = await seed(1);
+      const like = (fields: Partial<Delivery> = {}) => Object.assign(new Delivery(), rows[0], { id: newId(), createdAt: now, updatedAt: now, ...fields });
+      const [scanned, announced] = [like(), like()];
+      await store.queue([scanned, announced]);
+      await h.patch(store, rows[0]!.id, { status: DeliveryStatus.FAILED, dueAt: null });
+      expect(await leaseRoomOf(scanned.id)).toBe(LEASE_ROOM);
+      // Never read back: the entities the service sees have no such field.
+      expect((await row(scanned.id)).leaseRoom).toBeUndefined();
+      expect((await store.claimAnnounced('worker-a', [announced])).map((c) => c.delivery.id)).toEqual([announced.id]);
+      const { claimed } = await store.claimDue('worker-a', 10);
+      expect(claimed.map((c) => c.delivery.id)).toEqual([scanned.id]);
+      expect(await leaseRoomOf(scanned.id)).toBeNull();
+      expect(await leaseRoomOf(announced.id)).toBeNull();
+      // Inserted claimed: no room to keep.
+      const fresh = like();
+      const [onInsert] = (await store.queue([fresh], [], { leaseOwner: 'worker-a', keys: new Map([[fresh.id, { signingSecret: null, previousSigningSecret: null }]]) })) as [ClaimedDelivery];
+      expect(onInsert.delivery.id).toBe(fresh.id);
+      expect(await leaseRoomOf(fresh.id)).toBeNull();
+      // Redelivered: waiting again, with room again.
+      await store.recordAttempts([{ claim: claimed[0] as ClaimedDelivery, attempt: attempt(1, 200), next: { status: 'DELIVERED' } }]);
+      await store.redeliver(scanned.id);
+      expect(await leaseRoomOf(scanned.id)).toBe(LEASE_ROOM);
+    });
+
     it('scans due deliveries through the dueAt index', async () => {
       const ds = h.dataSource as DataSource;
       const [sql, params] = (store as TypeOrmDeliveryStore).dueScan(ds.manager, now, 64, {}).getQueryAndParameters();
