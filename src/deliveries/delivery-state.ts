@@ -24,6 +24,7 @@ export type DeliveryChanges = Partial<
     | 'nextAttemptAt'
     | 'dueAt'
     | 'leaseOwner'
+    | 'leaseRoom'
     | 'deliveredAt'
     | 'updatedAt'
   >

@@ -90,9 +90,9 @@ export class Delivery {
   leaseOwner: string | null;
 
   /**
-   * Room for the lease owner, kept in the record of a delivery stored waiting (PENDING, not
-   * inserted claimed): LEASE_ROOM, as long as the longest lease owner, which the claim sets to
-   * NULL as it writes leaseOwner. InnoDB updates a record within its page only while it does not
+   * Room for the lease owner, kept in the record of a delivery that waits for a claim (queued
+   * and not inserted claimed, RETRYING, released, redelivered): LEASE_ROOM, as long as the
+   * longest lease owner, which the claim sets to NULL as it writes leaseOwner. InnoDB updates a record within its page only while it does not
    * grow, and UUIDv7 ids fill the delivery pages in order, so a claim that grew the record (NULL
    * to a lease owner) reorganised or split its page: about 4 KB of redo per claim instead of
    * 0.8 KB (BENCHMARKS.md, "What MariaDB writes per postback"). A storage detail of the SQL

@@ -31,6 +31,7 @@ import {
   attemptChanges,
   claimChanges,
   claimedOnQueue,
+  type DeliveryChanges,
   expiredLeaseTakeover,
   IN_PROGRESS_STATUSES,
   redeliverChanges,
@@ -94,8 +95,8 @@ export function deliveryStatements(dataSource: DataSource) {
     SIGNING_SECRETS: (callbacks: number) =>
       `SELECT ${q('id')} AS id, ${q('signingSecret')} AS signingSecret, ${q('previousSigningSecret')} AS previousSigningSecret, ` +
       `${q('previousSecretExpiresAt')} AS previousSecretExpiresAt FROM ${C} WHERE ${q('id')} IN (${list(callbacks)})`,
-    /** An unstarted claim back to its due state. Parameters: status, dueAt, updatedAt, id, leaseOwner, SENDING. */
-    RELEASE: `UPDATE ${D} SET ${q('status')} = ?, ${q('dueAt')} = ?, ${q('leaseOwner')} = NULL, ${q('updatedAt')} = ? WHERE ${q('id')} = ? AND ${q('leaseOwner')} = ? AND ${loose('status')} = ?`,
+    /** An unstarted claim back to its due state, with room for the next claim's lease owner. Parameters: status, dueAt, updatedAt, id, leaseOwner, SENDING. */
+    RELEASE: `UPDATE ${D} SET ${q('status')} = ?, ${q('dueAt')} = ?, ${q('leaseOwner')} = NULL, ${q('leaseRoom')} = '${LEASE_ROOM}', ${q('updatedAt')} = ? WHERE ${q('id')} = ? AND ${q('leaseOwner')} = ? AND ${loose('status')} = ?`,
     /** A final row must have no dueAt (the scan's invariant). Parameters: ...ids. */
     CLEAR_STRAY_DUE_AT: (ids: number) => `UPDATE ${D} SET ${q('dueAt')} = NULL WHERE ${q('id')} IN (${list(ids)})`,
     /** One index lookup: only live deliveries have a dueAt. */
@@ -226,7 +227,7 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
       const updated = await manager
         .createQueryBuilder()
         .update(Delivery)
-        .set(changes)
+        .set(storedChanges(changes))
         .where({ id: held.id, leaseOwner: held.leaseOwner, status: DeliveryStatus.SENDING, attempts: attempt.number - 1 })
         .execute();
       if (!updated.affected) return null;
@@ -253,7 +254,7 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
     const driver = this.dataSource.driver;
     const update = guardedAttemptUpdate(
       driver.escape(this.dataSource.getMetadata(Delivery).tableName),
-      rows.map(({ claim, attempt, changes }) => ({ id: claim.delivery.id, leaseOwner: claim.delivery.leaseOwner, attempts: attempt.number - 1, changes })),
+      rows.map(({ claim, attempt, changes }) => ({ id: claim.delivery.id, leaseOwner: claim.delivery.leaseOwner, attempts: attempt.number - 1, changes: storedChanges(changes) })),
       DeliveryStatus.SENDING,
       { quote: (name) => driver.escape(name), time: (date) => dbTime(this.dataSource, date), notIndexed: (column) => notIndexed(this.dataSource, column) },
     );
@@ -461,7 +462,7 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
       const updated = await manager
         .createQueryBuilder()
         .update(Delivery)
-        .set(changes)
+        .set(storedChanges(changes))
         .where({ id: delivery.id, status: DeliveryStatus.SENDING, attempts: delivery.attempts })
         .execute();
       if (!updated.affected) continue;
@@ -527,6 +528,15 @@ export function secretsById(rows: unknown, now: Date): Map<string, SigningKeys> 
 
 /** Delivery.leaseRoom's value: as long as the longest lease owner the column holds. */
 export const LEASE_ROOM = '-'.repeat(64);
+
+/**
+ * What the SQL stores write for an attempt's `changes`: a delivery that waits again (RETRYING)
+ * gets room for its next claim's lease owner (Delivery.leaseRoom), a final one none. Every
+ * row of a grouped UPDATE gets the column, as attempt-batch.ts wants the same ones for all.
+ */
+function storedChanges(changes: DeliveryChanges): DeliveryChanges {
+  return { ...changes, leaseRoom: changes.status === DeliveryStatus.RETRYING ? LEASE_ROOM : null };
+}
 
 /** A delivery as the SQL stores insert it: one stored waiting keeps room for its claim's lease owner (Delivery.leaseRoom). */
 export function withLeaseRoom(delivery: Delivery): Delivery {

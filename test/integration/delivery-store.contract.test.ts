@@ -457,20 +457,31 @@ describe.each(storeHarnessSpecs().map((spec) => [spec.label, spec] as const))('%
       expect(await leaseRoomOf(scanned.id)).toBe(LEASE_ROOM);
       // Never read back: the entities the service sees have no such field.
       expect((await row(scanned.id)).leaseRoom).toBeUndefined();
-      expect((await store.claimAnnounced('worker-a', [announced])).map((c) => c.delivery.id)).toEqual([announced.id]);
+      const [byAnnouncement] = (await store.claimAnnounced('worker-a', [announced])) as [ClaimedDelivery];
+      expect(byAnnouncement.delivery.id).toBe(announced.id);
       const { claimed } = await store.claimDue('worker-a', 10);
       expect(claimed.map((c) => c.delivery.id)).toEqual([scanned.id]);
       expect(await leaseRoomOf(scanned.id)).toBeNull();
       expect(await leaseRoomOf(announced.id)).toBeNull();
-      // Inserted claimed: no room to keep.
+      // Inserted claimed: no room to keep. Released unstarted, it waits again: room again.
       const fresh = like();
       const [onInsert] = (await store.queue([fresh], [], { leaseOwner: 'worker-a', keys: new Map([[fresh.id, { signingSecret: null, previousSigningSecret: null }]]) })) as [ClaimedDelivery];
       expect(onInsert.delivery.id).toBe(fresh.id);
       expect(await leaseRoomOf(fresh.id)).toBeNull();
-      // Redelivered: waiting again, with room again.
-      await store.recordAttempts([{ claim: claimed[0] as ClaimedDelivery, attempt: attempt(1, 200), next: { status: 'DELIVERED' } }]);
-      await store.redeliver(scanned.id);
+      await store.release([onInsert]);
+      expect(await leaseRoomOf(fresh.id)).toBe(LEASE_ROOM);
+      // Results, grouped: one that waits again (RETRYING) gets room, a final one none.
+      const recorded = await store.recordAttempts([
+        { claim: claimed[0] as ClaimedDelivery, attempt: attempt(1, 503), next: { status: 'RETRYING', nextAttemptAt: later(5_000) } },
+        { claim: byAnnouncement, attempt: attempt(1, 200), next: { status: 'DELIVERED' } },
+      ]);
+      expect(recorded.map((r) => r?.delivery.status)).toEqual(['RETRYING', 'DELIVERED']);
+      expect(recorded[0]?.delivery.leaseRoom).toBeUndefined();
       expect(await leaseRoomOf(scanned.id)).toBe(LEASE_ROOM);
+      expect(await leaseRoomOf(announced.id)).toBeNull();
+      // Redelivered: waiting again, with room.
+      await store.redeliver(announced.id);
+      expect(await leaseRoomOf(announced.id)).toBe(LEASE_ROOM);
     });
 
     it('scans due deliveries through the dueAt index', async () => {
