@@ -92,11 +92,12 @@ export class Delivery {
   /**
    * Room for the lease owner, kept in the record of a delivery that waits for a claim (queued
    * and not inserted claimed, RETRYING, released, redelivered): LEASE_ROOM, as long as the
-   * longest lease owner, which the claim sets to NULL as it writes leaseOwner. InnoDB updates a record within its page only while it does not
-   * grow, and UUIDv7 ids fill the delivery pages in order, so a claim that grew the record (NULL
-   * to a lease owner) reorganised or split its page: about 4 KB of redo per claim instead of
-   * 0.8 KB (BENCHMARKS.md, "What MariaDB writes per postback"). A storage detail of the SQL
-   * stores: never read (select: false), never set on the entities the rest of the service sees.
+   * longest lease owner, which the claim sets to NULL as it writes leaseOwner. InnoDB updates
+   * a record within its page only while it does not grow, and UUIDv7 ids fill the delivery
+   * pages in order, so a claim that grew the record (NULL to a lease owner) reorganised or
+   * split its page: about 4 KB of redo per claim instead of 0.8 KB (BENCHMARKS.md, "What
+   * MariaDB writes per postback"). A storage detail of the SQL stores: never read
+   * (select: false), never set on the entities the rest of the service sees.
    */
   @Column({ type: 'varchar', length: 64, nullable: true, select: false })
   leaseRoom?: string | null;

@@ -95,8 +95,8 @@ export function deliveryStatements(dataSource: DataSource) {
     SIGNING_SECRETS: (callbacks: number) =>
       `SELECT ${q('id')} AS id, ${q('signingSecret')} AS signingSecret, ${q('previousSigningSecret')} AS previousSigningSecret, ` +
       `${q('previousSecretExpiresAt')} AS previousSecretExpiresAt FROM ${C} WHERE ${q('id')} IN (${list(callbacks)})`,
-    /** An unstarted claim back to its due state, with room for the next claim's lease owner. Parameters: status, dueAt, updatedAt, id, leaseOwner, SENDING. */
-    RELEASE: `UPDATE ${D} SET ${q('status')} = ?, ${q('dueAt')} = ?, ${q('leaseOwner')} = NULL, ${q('leaseRoom')} = '${LEASE_ROOM}', ${q('updatedAt')} = ? WHERE ${q('id')} = ? AND ${q('leaseOwner')} = ? AND ${loose('status')} = ?`,
+    /** An unstarted claim back to its due state. Parameters: status, dueAt, leaseRoom, updatedAt, id, leaseOwner, SENDING. */
+    RELEASE: `UPDATE ${D} SET ${q('status')} = ?, ${q('dueAt')} = ?, ${q('leaseOwner')} = NULL, ${q('leaseRoom')} = ?, ${q('updatedAt')} = ? WHERE ${q('id')} = ? AND ${q('leaseOwner')} = ? AND ${loose('status')} = ?`,
     /** A final row must have no dueAt (the scan's invariant). Parameters: ...ids. */
     CLEAR_STRAY_DUE_AT: (ids: number) => `UPDATE ${D} SET ${q('dueAt')} = NULL WHERE ${q('id')} IN (${list(ids)})`,
     /** One index lookup: only live deliveries have a dueAt. */
@@ -288,7 +288,7 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
         const changes = releaseChanges(claim.claimedFrom, now);
         const result = await structured(manager)(
           this.sql.RELEASE,
-          [changes.status, time(changes.dueAt as Date), time(now), claim.delivery.id, claim.delivery.leaseOwner, DeliveryStatus.SENDING],
+          [changes.status, time(changes.dueAt as Date), leaseRoomFor(changes.status), time(now), claim.delivery.id, claim.delivery.leaseOwner, DeliveryStatus.SENDING],
           true,
         );
         if (affectedRows(result)) done.push(applyChanges(claim.delivery, changes));
@@ -310,7 +310,7 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
       const callback = await manager.getRepository(Callback).findOne({ select: { id: true, maxAttempts: true }, where: { id: current.callbackId }, withDeleted: true });
       if (!callback) throw new Error(`delivery ${id} refers to callback ${current.callbackId}, which does not exist`);
       const changes = redeliverChanges(current, callback.maxAttempts, this.clock.now());
-      const updated = await manager.createQueryBuilder().update(Delivery).set({ ...changes, leaseRoom: LEASE_ROOM }).where({ id, status: current.status }).execute();
+      const updated = await manager.createQueryBuilder().update(Delivery).set(storedChanges(changes)).where({ id, status: current.status }).execute();
       if (!updated.affected) throw new Error(`delivery ${id} changed while being redelivered`);
       for (const statement of this.options.rollup?.statementsForReopened?.([{ delivery: current, from: current.status }]) ?? []) {
         await manager.query(statement.sql, statement.parameters);
@@ -367,7 +367,7 @@ export class TypeOrmDeliveryStore implements DeliveryStore {
         const updated = await manager
           .createQueryBuilder()
           .update(Delivery)
-          .set({ ...common, leaseRoom: LEASE_ROOM, dueAt, nextAttemptAt: dueAt, maxAttempts: () => `${q('attempts')} + ${Math.trunc(n)}` })
+          .set({ ...storedChanges(common), dueAt, nextAttemptAt: dueAt, maxAttempts: () => `${q('attempts')} + ${Math.trunc(n)}` })
           .where({ id: In(group.map((d) => d.id)), status: In([...window.statuses]) })
           .setParameters(parameters)
           .execute();
@@ -530,19 +530,28 @@ export function secretsById(rows: unknown, now: Date): Map<string, SigningKeys> 
 export const LEASE_ROOM = '-'.repeat(64);
 
 /**
- * What the SQL stores write for an attempt's `changes`: a delivery that waits again (RETRYING)
- * gets room for its next claim's lease owner (Delivery.leaseRoom), a final one none. Every
- * row of a grouped UPDATE gets the column, as attempt-batch.ts wants the same ones for all.
+ * Delivery.leaseRoom of a row in `status`: room for the lease owner while it waits for a claim
+ * (PENDING, RETRYING), none once claimed or final. The one rule behind every write below.
  */
-function storedChanges(changes: DeliveryChanges): DeliveryChanges {
-  return { ...changes, leaseRoom: changes.status === DeliveryStatus.RETRYING ? LEASE_ROOM : null };
+function leaseRoomFor(status: DeliveryStatus | undefined): string | null {
+  return status !== undefined && WAITING_STATUSES.includes(status) ? LEASE_ROOM : null;
 }
 
-/** A delivery as the SQL stores insert it: one stored waiting keeps room for its claim's lease owner (Delivery.leaseRoom). */
+/**
+ * What the SQL stores write for a status change's `changes` (an attempt's result, a takeover, a
+ * redeliver): the columns, and the room its new status calls for. Every row of a grouped UPDATE
+ * gets the column, as attempt-batch.ts wants the same ones for all.
+ */
+function storedChanges(changes: DeliveryChanges): DeliveryChanges {
+  return { ...changes, leaseRoom: leaseRoomFor(changes.status) };
+}
+
+/** A delivery as the SQL stores insert it: one stored waiting keeps room for its claim's lease owner. */
 export function withLeaseRoom(delivery: Delivery): Delivery {
-  if (delivery.leaseOwner !== null || !WAITING_STATUSES.includes(delivery.status)) return delivery;
+  const room = leaseRoomFor(delivery.status);
+  if (room === null) return delivery;
   const stored = Object.assign(new Delivery(), delivery);
-  stored.leaseRoom = LEASE_ROOM;
+  stored.leaseRoom = room;
   return stored;
 }
 
