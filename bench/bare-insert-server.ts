@@ -10,7 +10,7 @@
 //
 // argv: mysql DATABASE_URL | sqlite PATH
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../src/common/ids';
 import type { AddressInfo } from 'node:net';
 import { serveParent } from './lib/ipc';
 import { openSqlite } from './lib/sqlite';
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
           const now = new Date();
           const ids: string[] = [];
           const rows = inputs.map((input) => {
-            const id = randomUUID();
+            const id = newId();
             ids.push(id);
             const occurredAt = typeof input.occurredAt === 'string' ? new Date(input.occurredAt) : now;
             const str = (key: string) => (typeof input[key] === 'string' ? (input[key] as string) : null);

@@ -1,0 +1,94 @@
+// The bare outbox server, a floor for recordEvents (npm run bench:floors): node:http taking the
+// same POST bodies as the bare INSERT server, but writing what the product must write for each
+// event, with nothing else in between: the event row (the event log and its idempotency key),
+// the install's touchpoint (the attribution memory) and the delivery row (the outbox), in the
+// service's own tables (migrated as the service migrates them, every index included), one
+// transaction per request with one multi-row INSERT per table. No GraphQL, no attribution
+// lookup, no template rendering, no stats rollup: the rows are built as the service would build
+// them for the benchmark's install (bench/lib/postback-rows.ts), PENDING as with the dispatcher
+// off. Prepared statements through a mysql2 pool of 16, as the bare INSERT server.
+//
+// argv: DATABASE_URL (an empty MySQL database; migrated here)
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ObjectLiteral, EntityTarget } from 'typeorm';
+import { Touchpoint } from '../src/attribution/touchpoint.entity';
+import { DeliveryStatus } from '../src/common/enums';
+import { parseDatabaseUrl } from '../src/config/config';
+import { insertStatements } from '../src/db/bulk-insert';
+import { createDataSource } from '../src/db/data-source';
+import { Delivery } from '../src/deliveries/delivery.entity';
+import { withLeaseRoom } from '../src/deliveries/typeorm-delivery-store';
+import { Event } from '../src/events/event.entity';
+import { serveParent } from './lib/ipc';
+import { postback, seedOwners } from './lib/postback-rows';
+
+/** As the bare INSERT server's pool (bare-insert-server.ts BARE_POOL_SIZE, not imported: importing it would start that server). */
+const POOL_SIZE = 16;
+
+async function main(): Promise<void> {
+  const [url] = process.argv.slice(2);
+  if (!url) throw new Error('usage: bare-outbox-server DATABASE_URL');
+  // TypeORM only to migrate, seed the owners and know each table's columns; the writes go
+  // through mysql2 directly.
+  const dataSource = createDataSource(parseDatabaseUrl(url), { poolSize: 1 });
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  const owners = await seedOwners(dataSource);
+  const mysql = await import('mysql2/promise');
+  const pool = mysql.createPool({ uri: url, connectionLimit: POOL_SIZE, timezone: 'Z', charset: 'utf8mb4_bin' });
+  const inserts = <T extends ObjectLiteral>(target: EntityTarget<T>, rows: T[]) => insertStatements(dataSource, target, rows);
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      void (async () => {
+        const connection = await pool.getConnection();
+        try {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { variables?: { input?: Record<string, unknown>; inputs?: Record<string, unknown>[] } };
+          const many = Array.isArray(body.variables?.inputs);
+          const inputs = many ? (body.variables?.inputs as Record<string, unknown>[]) : [body.variables?.input ?? {}];
+          const rows = inputs.map((input) => {
+            const row = postback(owners);
+            if (typeof input.eventId === 'string') row.event.eventId = input.eventId;
+            if (typeof input.advertisingId === 'string') row.event.advertisingId = row.touchpoint.identifierValue = input.advertisingId;
+            const d = row.delivery;
+            d.status = DeliveryStatus.PENDING;
+            d.leaseOwner = null;
+            d.dueAt = d.createdAt;
+            row.delivery = withLeaseRoom(d);
+            return row;
+          });
+          const statements = [
+            ...inserts(Event, rows.map((r) => r.event)),
+            ...inserts(Touchpoint, rows.map((r) => r.touchpoint)),
+            ...inserts(Delivery, rows.map((r) => r.delivery)),
+          ];
+          await connection.beginTransaction();
+          for (const statement of statements) await connection.execute(statement.sql, statement.parameters as (string | number | Date | null)[]);
+          await connection.commit();
+          const answers = rows.map((r) => ({ duplicate: false, event: { id: r.event.id } }));
+          const payload = JSON.stringify({ data: many ? { recordEvents: answers } : { recordEvent: answers[0] } });
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+          res.end(payload);
+        } catch (error) {
+          await connection.rollback().catch(() => undefined);
+          const payload = JSON.stringify({ errors: [{ message: String(error) }] });
+          res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+          res.end(payload);
+        } finally {
+          connection.release();
+        }
+      })();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(0, '127.0.0.1', () => process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port }));
+  serveParent(() => ({ type: 'cpu', cpu: process.cpuUsage() }));
+}
+
+main().catch((error) => {
+  process.stderr.write(`bare outbox server failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,127 @@
+// The rows of one benchmark postback, built as the service builds them (an install of the
+// benchmark's event input, its touchpoint, its delivery), and the app, network and callback they
+// belong to: for the programs that write the service's tables without the service
+// (redo-per-row.ts, the bare outbox server, the bare durable sender).
+import type { DataSource } from 'typeorm';
+import { App } from '../../src/apps/app.entity';
+import { Touchpoint } from '../../src/attribution/touchpoint.entity';
+import { Callback } from '../../src/callbacks/callback.entity';
+import { AttributionSource, AttributionType, DeliveryStatus, HttpMethod, Platform } from '../../src/common/enums';
+import { newId } from '../../src/common/ids';
+import { applyChanges, claimChanges } from '../../src/deliveries/delivery-state';
+import { Delivery } from '../../src/deliveries/delivery.entity';
+import { Event } from '../../src/events/event.entity';
+import { Network } from '../../src/networks/network.entity';
+
+export const LEASE_OWNER = 'api-7f3c2a9e-bench-host';
+export const LEASE_MS = 60_000;
+
+export interface Postback {
+  event: Event;
+  touchpoint: Touchpoint;
+  delivery: Delivery;
+}
+
+export interface Owners {
+  app: App;
+  network: Network;
+  callback: Callback;
+}
+
+/** The benchmark's app, network and callback (bench/lib/service.ts), written as rows. */
+export async function seedOwners(dataSource: DataSource): Promise<Owners> {
+  const app = dataSource.getRepository(App).create({ id: newId(), name: 'Bench app', bundleId: 'com.example.bench', platform: Platform.IOS, isLive: true });
+  await dataSource.getRepository(App).insert(app);
+  const network = dataSource.getRepository(Network).create({ id: newId(), name: 'Bench network', slug: 'benchnet', isLive: true });
+  await dataSource.getRepository(Network).insert(network);
+  const callback = dataSource.getRepository(Callback).create({
+    id: newId(),
+    appId: app.id,
+    networkId: network.id,
+    name: 'bench',
+    enabled: true,
+    method: HttpMethod.GET,
+    urlTemplate: 'http://127.0.0.1:40000/pb?e={{event_id}}&d={{delivery_id}}&ifa={{advertising_id}}&cid={{campaign_id}}&rev={{revenue}}',
+    bodyTemplate: null,
+    headers: [],
+    eventNames: [],
+    attributedOnly: false,
+    maxAttempts: 10,
+    timeoutMs: 10_000,
+    signingSecret: null,
+  });
+  await dataSource.getRepository(Callback).insert(callback);
+  return { app, network, callback };
+}
+
+/** One install of the benchmark's event input (bench/run.ts eventInput), with its touchpoint and its delivery inserted claimed. */
+export function postback({ app, network, callback }: Owners): Postback {
+  const now = new Date();
+  const event = new Event();
+  event.id = newId();
+  event.appId = app.id;
+  event.eventId = `redo-${event.id}`;
+  event.name = 'install';
+  event.occurredAt = now;
+  event.receivedAt = now;
+  event.advertisingId = '6d92078a-8246-4ba4-ae5b-76104861e7dc';
+  event.ipAddress = '203.0.113.7';
+  event.userAgent = 'BenchApp/1.0 (iPhone; iOS 17.4)';
+  event.country = 'US';
+  event.platform = Platform.IOS;
+  event.campaignId = 'cmp-42';
+  event.networkId = network.id;
+  event.networkSlug = network.slug;
+  event.revenue = 0.99;
+  event.currency = 'USD';
+  event.limitAdTracking = false;
+  event.params = null;
+  event.customerUserId = null;
+  event.deviceId = null;
+  event.osVersion = null;
+  event.appVersion = null;
+  event.attribution = AttributionType.INSTALL;
+  event.attributionSource = AttributionSource.SENT;
+  event.attributedAt = now;
+
+  const touchpoint = new Touchpoint();
+  touchpoint.id = newId();
+  touchpoint.appId = app.id;
+  touchpoint.identifierKind = 'a';
+  touchpoint.identifierValue = event.advertisingId;
+  touchpoint.occurredAt = now;
+  touchpoint.expiresAt = new Date(now.getTime() + 30 * 86_400_000);
+  touchpoint.eventUuid = event.id;
+  touchpoint.networkId = network.id;
+  touchpoint.networkSlug = network.slug;
+  touchpoint.campaignId = event.campaignId;
+  touchpoint.attribution = AttributionType.INSTALL;
+
+  const id = newId();
+  const pending = new Delivery();
+  pending.id = id;
+  pending.eventId = event.id;
+  pending.callbackId = callback.id;
+  pending.appId = app.id;
+  pending.networkId = network.id;
+  pending.status = DeliveryStatus.PENDING;
+  pending.method = HttpMethod.GET;
+  pending.url = `http://127.0.0.1:40000/pb?e=${event.eventId}&d=${id}&ifa=${event.advertisingId}&cid=cmp-42&rev=0.99`;
+  pending.body = null;
+  pending.headers = [];
+  pending.renderNotes = [];
+  pending.timeoutMs = callback.timeoutMs;
+  pending.attempts = 0;
+  pending.maxAttempts = callback.maxAttempts;
+  pending.lastStatusCode = null;
+  pending.lastError = null;
+  pending.nextAttemptAt = now;
+  pending.dueAt = now;
+  pending.leaseOwner = null;
+  pending.deliveredAt = null;
+  pending.createdAt = now;
+  pending.updatedAt = now;
+  const delivery = applyChanges(pending, claimChanges(LEASE_OWNER, new Date(now.getTime() + LEASE_MS), now));
+  return { event, touchpoint, delivery };
+}
+
