@@ -8,10 +8,12 @@
 // them for the benchmark's install (bench/lib/postback-rows.ts), PENDING as with the dispatcher
 // off. Prepared statements through a mysql2 pool of 16, as the bare INSERT server.
 //
-// argv: DATABASE_URL (an empty MySQL database; migrated here)
+// argv: DATABASE_URL (an empty MySQL database; migrated here) [keys-only]
+// keys-only: the same rows with only their primary keys and the event's idempotency key (no
+// foreign keys, no other index), to show what the schema's indexes cost (BENCHMARKS.md, "Floors").
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ObjectLiteral, EntityTarget } from 'typeorm';
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { Touchpoint } from '../src/attribution/touchpoint.entity';
 import { DeliveryStatus } from '../src/common/enums';
 import { parseDatabaseUrl } from '../src/config/config';
@@ -27,14 +29,15 @@ import { postback, seedOwners } from './lib/postback-rows';
 const POOL_SIZE = 16;
 
 async function main(): Promise<void> {
-  const [url] = process.argv.slice(2);
-  if (!url) throw new Error('usage: bare-outbox-server DATABASE_URL');
+  const [url, variant] = process.argv.slice(2);
+  if (!url || (variant !== undefined && variant !== 'keys-only')) throw new Error('usage: bare-outbox-server DATABASE_URL [keys-only]');
   // TypeORM only to migrate, seed the owners and know each table's columns; the writes go
   // through mysql2 directly.
   const dataSource = createDataSource(parseDatabaseUrl(url), { poolSize: 1 });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   const owners = await seedOwners(dataSource);
+  if (variant === 'keys-only') await dropSecondaryIndexes(dataSource);
   const mysql = await import('mysql2/promise');
   const pool = mysql.createPool({ uri: url, connectionLimit: POOL_SIZE, timezone: 'Z', charset: 'utf8mb4_bin' });
   const inserts = <T extends ObjectLiteral>(target: EntityTarget<T>, rows: T[]) => insertStatements(dataSource, target, rows);
@@ -86,6 +89,22 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 65_000;
   server.listen(0, '127.0.0.1', () => process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port }));
   serveParent(() => ({ type: 'cpu', cpu: process.cpuUsage() }));
+}
+
+/** Every foreign key and secondary index of the three tables, but the event's idempotency key. */
+async function dropSecondaryIndexes(dataSource: DataSource): Promise<void> {
+  const tables = ['event', 'attribution_touchpoint', 'delivery'];
+  const list = tables.map(() => '?').join(', ');
+  const keys = (await dataSource.query(
+    `SELECT TABLE_NAME AS t, CONSTRAINT_NAME AS name FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_TYPE = 'FOREIGN KEY' AND TABLE_NAME IN (${list})`,
+    tables,
+  )) as { t: string; name: string }[];
+  for (const key of keys) await dataSource.query(`ALTER TABLE \`${key.t}\` DROP FOREIGN KEY \`${key.name}\``);
+  const indexes = (await dataSource.query(
+    `SELECT DISTINCT TABLE_NAME AS t, INDEX_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (${list}) AND INDEX_NAME NOT IN ('PRIMARY', 'UQ_event_app_event_id')`,
+    tables,
+  )) as { t: string; name: string }[];
+  for (const index of indexes) await dataSource.query(`ALTER TABLE \`${index.t}\` DROP INDEX \`${index.name}\``);
 }
 
 main().catch((error) => {

@@ -13,7 +13,10 @@
 // Where a floor's own ratio is under its target, the target is out of reach of any program
 // that writes those rows on this database server: BENCHMARKS.md, "Floors".
 //
-//   node dist/bench/floors.js [--rounds N] [--seconds S] [--warmup S] [--deliveries N] [--loops L] [--group G] [--mysql URL]
+//   node dist/bench/floors.js [--rounds N] [--seconds S] [--warmup S] [--deliveries N] [--loops L] [--group G] [--keys-only] [--mysql URL]
+//
+// --keys-only: the bare outbox server's tables keep only their primary keys and the event's
+// idempotency key (no foreign keys, no other index): what the schema's indexes cost.
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -82,6 +85,7 @@ async function main(): Promise<void> {
       loops: { type: 'string', default: '2' },
       group: { type: 'string', default: '256' },
       mysql: { type: 'string', default: process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306' },
+      'keys-only': { type: 'boolean', default: false },
     },
   });
   const number = (name: keyof typeof values, min: number) => {
@@ -111,7 +115,8 @@ async function main(): Promise<void> {
     const bareDb = await newDb('floor_bare');
     const outboxDb = await newDb('floor_outbox');
     const bare = child('bare-insert-server.js', ['mysql', bareDb.url]);
-    const outbox = child('bare-outbox-server.js', [outboxDb.url]);
+    const keysOnly = values['keys-only'] === true;
+    const outbox = child('bare-outbox-server.js', keysOnly ? [outboxDb.url, 'keys-only'] : [outboxDb.url]);
     const servers = {
       bare: { process: bare, port: (await waitFor<{ type: 'ready'; port: number }>(bare, 'ready')).port, db: bareDb, runs: [] as Measured[] },
       outbox: { process: outbox, port: (await waitFor<{ type: 'ready'; port: number }>(outbox, 'ready', 120_000)).port, db: outboxDb, runs: [] as Measured[] },
@@ -189,7 +194,7 @@ async function main(): Promise<void> {
         '',
         '| | bare program | floor | floor ÷ bare | target for the service |',
         '| --- | ---: | ---: | ---: | --- |',
-        `| recordEvents × ${BATCH}, events/s (${BATCH_IN_FLIGHT} calls in flight): bare INSERT server / bare outbox server | ${fmt(b.rate)} | ${fmt(o.rate)} | ${fmt(o.rate / b.rate, 2)} | ≥ 0.8 × bare |`,
+        `| recordEvents × ${BATCH}, events/s (${BATCH_IN_FLIGHT} calls in flight): bare INSERT server / bare outbox server${keysOnly ? ' (keys only)' : ''} | ${fmt(b.rate)} | ${fmt(o.rate)} | ${fmt(o.rate / b.rate, 2)} | ≥ 0.8 × bare |`,
         `| drain, postbacks/s: bare undici (${SENDS_IN_FLIGHT} in flight) / bare durable sender (${loops} loops × groups of ${group}) | ${fmt(u.rate)} | ${fmt(d.rate)} | ${fmt(d.rate / u.rate, 2)} | ≥ 0.35 × bare undici |`,
         '',
         `- rounds, events/s: bare INSERT ${perRound(servers.bare.runs)}; bare outbox ${perRound(servers.outbox.runs)}. Postbacks/s: bare undici ${perRound(senders.undici)}; bare durable ${perRound(senders.durable)}.`,
