@@ -1,6 +1,8 @@
 // `node dist/bench/profile-summary.js FILE.cpuprofile [TOP]`: where a --cpu-prof profile spent
-// its time, by function (self time) and by package (self time of every frame inside
-// node_modules/<package>, or the service's own src/, or Node's internals).
+// its time, by function (self time), by package (self time of every frame inside
+// node_modules/<package>, or the service's own src/, or Node's internals), and by owner: each
+// sample charged to the nearest package or service folder up its stack, so that native work
+// (a socket write, a parse) counts for the library that asked for it.
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -29,6 +31,50 @@ export function packageOf(url: string): string {
   const dist = url.indexOf('/dist/');
   if (dist >= 0) return url.slice(dist + '/dist/'.length).split('/').slice(0, 2).join('/');
   return url;
+}
+
+/** Module loading at start: not part of any measured window, left out of the owners' shares. */
+const STARTUP = '(startup: module loading)';
+
+/**
+ * Who a frame's time belongs to: a package under node_modules, a folder of the service's own
+ * src/ (or bench/), the profiler's own entries, module loading; null for Node's internals and
+ * native frames, which belong to whoever called them.
+ */
+export function ownerOf(url: string, functionName: string): string | null {
+  if (functionName === '(idle)') return '(idle)';
+  if (functionName === '(garbage collector)') return '(gc)';
+  if (functionName === '(program)') return '(program)';
+  if (/^node:internal\/modules\//.test(url) || ['wrapSafe', 'compileForInternalLoader', 'internalModuleStat', 'readFileUtf8'].includes(functionName)) return STARTUP;
+  // undici's HTTP parser (llhttp) runs as WebAssembly: its caller owns it.
+  if (url === '' || url.startsWith('node:') || url.startsWith('wasm://')) return null;
+  return packageOf(url);
+}
+
+/** Each sample's time charged to the nearest owner up its stack (ownerOf); samples with none go to Node's internals. */
+function byOwner(profile: Profile): Map<string, number> {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const ownerOfNode = new Map<number, string>();
+  const resolve = (start: number): string => {
+    const cached = ownerOfNode.get(start);
+    if (cached !== undefined) return cached;
+    let owner: string | null = null;
+    for (let id: number | undefined = start; id !== undefined && owner === null; id = parent.get(id)) {
+      const frame = byId.get(id)?.callFrame;
+      if (frame) owner = ownerOf(frame.url, frame.functionName);
+    }
+    const found = owner ?? 'node:internal (no owner above)';
+    ownerOfNode.set(start, found);
+    return found;
+  };
+  const totals = new Map<string, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const owner = resolve(profile.samples[i] as number);
+    totals.set(owner, (totals.get(owner) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  return totals;
 }
 
 /** Time spent in `names` and everything they called (a frame counted once per sample even if recursive). */
@@ -78,6 +124,12 @@ function main(): void {
   for (const [pkg, us] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 25)) process.stdout.write(`${pct(us)}  ${pkg}\n`);
   process.stdout.write(`\nby function (self time)\n`);
   for (const [fn, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(us)}  ${fn}\n`);
+  const owners = byOwner(profile);
+  const busy = [...owners].filter(([owner]) => owner !== '(idle)' && owner !== STARTUP).reduce((sum, [, us]) => sum + us, 0);
+  process.stdout.write(`\nby owner (the nearest package or service folder up each sample's stack), share of ${(busy / 1e6).toFixed(2)} s busy; idle ${(((owners.get('(idle)') ?? 0)) / 1e6).toFixed(2)} s and module loading ${((owners.get(STARTUP) ?? 0) / 1e6).toFixed(2)} s left out\n`);
+  for (const [owner, us] of [...owners].filter(([o]) => o !== '(idle)' && o !== STARTUP).sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+    process.stdout.write(`${((100 * us) / busy).toFixed(1).padStart(5)} %  ${owner}\n`);
+  }
   if (inclusiveNames) {
     process.stdout.write(`\ninclusive (the function and all it called)\n`);
     for (const [fn, us] of inclusive(profile, inclusiveNames.split(','))) process.stdout.write(`${pct(us)}  ${fn}\n`);
