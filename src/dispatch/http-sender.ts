@@ -13,6 +13,7 @@ import {
   guardedLookup,
 } from './address-guard';
 import { RENDERED_LIMITS } from '../macros/render-postback';
+import { RequestDeadline } from './request-deadline';
 import { signedContent, signPostback } from './signing';
 import {
   DEFAULT_MAX_SOCKETS_PER_ORIGIN,
@@ -183,6 +184,29 @@ class SnippetCollector {
   }
 }
 
+/**
+ * The body's first bytes, the rest drained up to MAX_DRAINED_RESPONSE_BYTES (then the body is
+ * destroyed, and with it the connection). Events rather than `for await`, whose async iterator
+ * costs more than the rest of reading a small answer. A body that fails once the status is in
+ * does not change the answer: it resolves with what was read.
+ */
+function readSnippet(body: Readable): Promise<SnippetCollector> {
+  const snippet = new SnippetCollector();
+  return new Promise((resolve) => {
+    const done = () => resolve(snippet);
+    body.on('data', (chunk: Buffer) => {
+      snippet.add(chunk);
+      if (snippet.tooLargeToDrain) {
+        body.destroy();
+        done();
+      }
+    });
+    body.once('end', done);
+    body.once('error', done);
+    body.once('close', done);
+  });
+}
+
 function headerValue(value: string | string[] | undefined): string | null {
   if (value === undefined) return null;
   return Array.isArray(value) ? (value[0] ?? null) : value;
@@ -348,42 +372,36 @@ export function createUndiciSender(options: SenderOptions): PostbackSender {
     const req = prepared.request;
 
     // One deadline for connect, headers and body alike, as got's `timeout.request`.
-    const signal = AbortSignal.timeout(req.timeoutMs);
-    let response: Awaited<ReturnType<UndiciAgent['request']>>;
+    const deadline = new RequestDeadline(req.timeoutMs);
     try {
-      response = await agent.request({
-        origin: req.url.origin,
-        path: req.url.pathname + req.url.search,
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-      });
-    } catch (error) {
-      return errorResult(error, startedAt, t0, req.timeoutMs);
-    }
-
-    const snippet = new SnippetCollector();
-    const body = response.body as unknown as Readable;
-    try {
-      for await (const chunk of body) {
-        snippet.add(chunk as Buffer);
-        if (snippet.tooLargeToDrain) break; // leaving the loop destroys the body
+      let response: Awaited<ReturnType<UndiciAgent['request']>>;
+      try {
+        response = await agent.request({
+          origin: req.url.origin,
+          path: req.url.pathname + req.url.search,
+          method: req.method,
+          headers: req.headers,
+          body: req.body,
+          signal: deadline,
+          headersTimeout: req.timeoutMs,
+          bodyTimeout: req.timeoutMs,
+        });
+      } catch (error) {
+        return errorResult(error, startedAt, t0, req.timeoutMs);
       }
-    } catch {
-      // The status is in; a body that fails afterwards does not change the answer.
+      const snippet = await readSnippet(response.body as unknown as Readable);
+      return {
+        statusCode: response.statusCode,
+        error: null,
+        errorKind: null,
+        latencyMs: elapsed(t0),
+        responseSnippet: snippet.text(),
+        retryAfter: headerValue(response.headers['retry-after']),
+        startedAt,
+      };
+    } finally {
+      deadline.clear();
     }
-    return {
-      statusCode: response.statusCode,
-      error: null,
-      errorKind: null,
-      latencyMs: elapsed(t0),
-      responseSnippet: snippet.text(),
-      retryAfter: headerValue(response.headers['retry-after']),
-      startedAt,
-    };
   }
 
   return {

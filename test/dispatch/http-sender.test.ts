@@ -226,6 +226,20 @@ describe.each<SenderKind>(['got', 'undici'])('%s sender', (kind) => {
     expect(classifyAttempt(result)).toEqual({ kind: 'retryable', retryAfterMs: null });
   });
 
+  it('keeps the status and the body read so far when the body stalls past the deadline', async () => {
+    receiver.respond((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial');
+      res.on('error', () => undefined);
+    });
+    const t0 = Date.now();
+    const result = await sender.send(postback({ url: receiver.url('/stall'), timeoutMs: 200 }));
+    expect(result).toMatchObject({ statusCode: 200, errorKind: null, responseSnippet: 'partial' });
+    // One deadline for the whole attempt: not the deadline again for the body.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
   it('reports a refused connection', async () => {
     const port = await closedPort();
     const result = await sender.send(postback({ url: `http://127.0.0.1:${port}/` }));
