@@ -26,6 +26,8 @@ export class RequestDeadline {
 
   constructor(readonly timeoutMs: number) {
     this.timer = setTimeout(this.expire, timeoutMs);
+    // As AbortSignal.timeout's: an attempt in flight does not by itself keep the process up.
+    this.timer.unref();
   }
 
   /** undici registers one listener per request ('abort'); a second replaces nothing and is kept. */
