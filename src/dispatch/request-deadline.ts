@@ -30,7 +30,7 @@ export class RequestDeadline {
     this.timer.unref();
   }
 
-  /** undici registers one listener per request ('abort'); a second replaces nothing and is kept. */
+  /** One listener slot: undici registers one per request ('abort'); a second would replace the first. */
   on(_event: 'abort', listener: Listener): this {
     this.listener = listener;
     return this;
