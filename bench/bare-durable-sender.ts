@@ -4,10 +4,11 @@
 // shapes, and nothing else:
 // - a durable claim before sending (no two workers send the same delivery; a dead worker's lease
 //   ends): `SELECT … WHERE dueAt <= ? ORDER BY dueAt LIMIT n FOR UPDATE SKIP LOCKED` and the
-//   UPDATE to SENDING, one READ COMMITTED transaction per group (mysql-delivery-store.ts);
+//   store's own CLAIM_WAITING, one READ COMMITTED transaction per group (mysql-delivery-store.ts);
 // - the result after it (the attempt log, the status change committed before it is published):
-//   one guarded UPDATE of the group's deliveries and one multi-row INSERT of their attempts, one
-//   transaction per group (attempt-batch.ts).
+//   one UPDATE of the group's deliveries, guarded as the store's is (status, lease owner,
+//   attempts) but with one value per column for the whole group, and one multi-row INSERT of
+//   their attempts, one transaction per group (attempt-batch.ts).
 // No GraphQL, no template rendering, no signing, no retry policy, no stats rollup, no publication.
 // `loops` claim→send→record loops run side by side, each with a group of `group` deliveries, so
 // claims and results of one loop overlap another's sends.
@@ -17,14 +18,14 @@ import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { DeliveryStatus } from '../src/common/enums';
 import { newId } from '../src/common/ids';
-import { parseDatabaseUrl } from '../src/config/config';
 import { insertStatements } from '../src/db/bulk-insert';
-import { createDataSource } from '../src/db/data-source';
 import { DeliveryAttempt } from '../src/deliveries/delivery-attempt.entity';
 import { Delivery } from '../src/deliveries/delivery.entity';
-import { withLeaseRoom } from '../src/deliveries/typeorm-delivery-store';
+import { WAITING_STATUSES } from '../src/deliveries/delivery-state';
+import { deliveryStatements, withLeaseRoom } from '../src/deliveries/typeorm-delivery-store';
 import { Event } from '../src/events/event.entity';
-import { LEASE_MS, LEASE_OWNER, postback, seedOwners } from './lib/postback-rows';
+import { inTransaction } from './lib/mysql-transaction';
+import { LEASE_MS, LEASE_OWNER, openBenchSchema, postback } from './lib/postback-rows';
 
 type Bindable = string | number | Date | null;
 
@@ -37,10 +38,8 @@ async function main(): Promise<void> {
   if (!url || !origin || !(total > 0) || !(loops > 0) || !(group > 0) || !(warmup >= 0)) {
     throw new Error('usage: bare-durable-sender DATABASE_URL RECEIVER_ORIGIN TOTAL LOOPS GROUP [WARMUP]');
   }
-  const dataSource = createDataSource(parseDatabaseUrl(url), { poolSize: 1 });
-  await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
-  const owners = await seedOwners(dataSource);
+  const { dataSource, owners } = await openBenchSchema(url);
+  const statements = deliveryStatements(dataSource);
   const mysql = await import('mysql2/promise');
   const pool = mysql.createPool({ uri: url, connectionLimit: loops * 2, timezone: 'Z', charset: 'utf8mb4_bin' });
 
@@ -50,9 +49,7 @@ async function main(): Promise<void> {
     const due = new Date(Date.now() - 1_000);
     for (let i = 0; i < count; i += 500) {
       const rows = Array.from({ length: Math.min(500, count - i) }, (_, j) => {
-        const { event, delivery: d } = postback(owners);
-        d.status = DeliveryStatus.PENDING;
-        d.leaseOwner = null;
+        const { event, delivery: d } = postback(owners, { waiting: true });
         d.dueAt = d.nextAttemptAt = d.createdAt = d.updatedAt = due;
         d.url = `${origin}/pb?n=${label}-${i + j}&d=${d.id}`;
         return { event, delivery: withLeaseRoom(d) };
@@ -79,32 +76,25 @@ async function main(): Promise<void> {
   const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
   /** The claim: the first `group` due deliveries, locked past other workers' locks, to SENDING under one lease. */
-  const claim = async (): Promise<{ id: string; url: string; attempts: number }[]> => {
-    const connection = await pool.getConnection();
-    try {
-      const now = new Date();
-      await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-      await connection.beginTransaction();
-      const [found] = await connection.query(
-        'SELECT `id`, `url`, `attempts` FROM `delivery` USE INDEX (`IDX_delivery_due_at`) WHERE `dueAt` <= ? ORDER BY `dueAt` ASC LIMIT ? FOR UPDATE SKIP LOCKED',
-        [now, group],
-      );
-      const claimed = found as { id: string; url: string; attempts: number }[];
-      if (claimed.length > 0) {
-        await connection.execute(
-          `UPDATE \`delivery\` SET \`status\` = ?, \`leaseOwner\` = ?, \`leaseRoom\` = NULL, \`dueAt\` = ?, \`updatedAt\` = ? WHERE \`id\` IN (${list(claimed.length)}) AND \`status\` IN (?, ?)`,
-          [DeliveryStatus.SENDING, LEASE_OWNER, new Date(now.getTime() + LEASE_MS), now, ...claimed.map((d) => d.id), DeliveryStatus.PENDING, DeliveryStatus.RETRYING] as Bindable[],
+  const claim = (): Promise<{ id: string; url: string; attempts: number }[]> =>
+    inTransaction(
+      pool,
+      async (connection) => {
+        const now = new Date();
+        const [found] = await connection.query(
+          'SELECT `id`, `url`, `attempts` FROM `delivery` USE INDEX (`IDX_delivery_due_at`) WHERE `dueAt` <= ? ORDER BY `dueAt` ASC LIMIT ? FOR UPDATE SKIP LOCKED',
+          [now, group],
         );
-      }
-      await connection.commit();
-      return claimed;
-    } catch (error) {
-      await connection.rollback().catch(() => undefined);
-      throw error;
-    } finally {
-      connection.release();
-    }
-  };
+        const claimed = found as { id: string; url: string; attempts: number }[];
+        if (claimed.length > 0) {
+          await connection.execute(statements.CLAIM_WAITING(claimed.length), [
+            DeliveryStatus.SENDING, LEASE_OWNER, new Date(now.getTime() + LEASE_MS), now, ...claimed.map((d) => d.id), ...WAITING_STATUSES,
+          ] as Bindable[]);
+        }
+        return claimed;
+      },
+      'READ COMMITTED',
+    );
 
   /** The results: the group's guarded UPDATE (each was its first attempt, answered 200) and its attempt rows, one transaction. */
   const record = async (claimed: { id: string; attempts: number }[], results: Awaited<ReturnType<typeof send>>[]): Promise<void> => {
@@ -113,22 +103,14 @@ async function main(): Promise<void> {
       const r = results[i] as Awaited<ReturnType<typeof send>>;
       return Object.assign(new DeliveryAttempt(), { id: newId(), deliveryId: d.id, number: d.attempts + 1, startedAt: r.startedAt, statusCode: r.statusCode, latencyMs: r.latencyMs, error: r.error, responseSnippet: r.statusCode === 200 ? 'ok' : null });
     });
-    const connection = await pool.getConnection();
-    try {
-      await connection.beginTransaction();
+    await inTransaction(pool, async (connection) => {
       await connection.execute(
         'UPDATE `delivery` SET `status` = ?, `attempts` = ?, `lastStatusCode` = ?, `lastError` = NULL, `nextAttemptAt` = NULL, `dueAt` = NULL, `leaseOwner` = NULL, ' +
           `\`deliveredAt\` = ?, \`updatedAt\` = ?, \`leaseRoom\` = NULL WHERE \`id\` IN (${list(claimed.length)}) AND \`status\` = ? AND \`leaseOwner\` = ? AND \`attempts\` = ?`,
         [DeliveryStatus.DELIVERED, 1, 200, done, done, ...claimed.map((d) => d.id), DeliveryStatus.SENDING, LEASE_OWNER, 0] as Bindable[],
       );
       for (const s of insertStatements(dataSource, DeliveryAttempt, attempts)) await connection.execute(s.sql, s.parameters as Bindable[]);
-      await connection.commit();
-    } catch (error) {
-      await connection.rollback().catch(() => undefined);
-      throw error;
-    } finally {
-      connection.release();
-    }
+    });
   };
 
   let sent = 0;

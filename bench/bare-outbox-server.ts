@@ -15,15 +15,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { Touchpoint } from '../src/attribution/touchpoint.entity';
-import { DeliveryStatus } from '../src/common/enums';
-import { parseDatabaseUrl } from '../src/config/config';
 import { insertStatements } from '../src/db/bulk-insert';
-import { createDataSource } from '../src/db/data-source';
 import { Delivery } from '../src/deliveries/delivery.entity';
 import { withLeaseRoom } from '../src/deliveries/typeorm-delivery-store';
 import { Event } from '../src/events/event.entity';
 import { serveParent } from './lib/ipc';
-import { postback, seedOwners } from './lib/postback-rows';
+import { inTransaction } from './lib/mysql-transaction';
+import { openBenchSchema, postback } from './lib/postback-rows';
 
 /** As the bare INSERT server's pool (bare-insert-server.ts BARE_POOL_SIZE, not imported: importing it would start that server). */
 const POOL_SIZE = 16;
@@ -33,10 +31,7 @@ async function main(): Promise<void> {
   if (!url || (variant !== undefined && variant !== 'keys-only')) throw new Error('usage: bare-outbox-server DATABASE_URL [keys-only]');
   // TypeORM only to migrate, seed the owners and know each table's columns; the writes go
   // through mysql2 directly.
-  const dataSource = createDataSource(parseDatabaseUrl(url), { poolSize: 1 });
-  await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
-  const owners = await seedOwners(dataSource);
+  const { dataSource, owners } = await openBenchSchema(url);
   if (variant === 'keys-only') await dropSecondaryIndexes(dataSource);
   const mysql = await import('mysql2/promise');
   const pool = mysql.createPool({ uri: url, connectionLimit: POOL_SIZE, timezone: 'Z', charset: 'utf8mb4_bin' });
@@ -47,20 +42,15 @@ async function main(): Promise<void> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       void (async () => {
-        const connection = await pool.getConnection();
         try {
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { variables?: { input?: Record<string, unknown>; inputs?: Record<string, unknown>[] } };
           const many = Array.isArray(body.variables?.inputs);
           const inputs = many ? (body.variables?.inputs as Record<string, unknown>[]) : [body.variables?.input ?? {}];
           const rows = inputs.map((input) => {
-            const row = postback(owners);
+            const row = postback(owners, { waiting: true });
             if (typeof input.eventId === 'string') row.event.eventId = input.eventId;
             if (typeof input.advertisingId === 'string') row.event.advertisingId = row.touchpoint.identifierValue = input.advertisingId;
-            const d = row.delivery;
-            d.status = DeliveryStatus.PENDING;
-            d.leaseOwner = null;
-            d.dueAt = d.createdAt;
-            row.delivery = withLeaseRoom(d);
+            row.delivery = withLeaseRoom(row.delivery);
             return row;
           });
           const statements = [
@@ -68,20 +58,17 @@ async function main(): Promise<void> {
             ...inserts(Touchpoint, rows.map((r) => r.touchpoint)),
             ...inserts(Delivery, rows.map((r) => r.delivery)),
           ];
-          await connection.beginTransaction();
-          for (const statement of statements) await connection.execute(statement.sql, statement.parameters as (string | number | Date | null)[]);
-          await connection.commit();
+          await inTransaction(pool, async (connection) => {
+            for (const statement of statements) await connection.execute(statement.sql, statement.parameters as (string | number | Date | null)[]);
+          });
           const answers = rows.map((r) => ({ duplicate: false, event: { id: r.event.id } }));
           const payload = JSON.stringify({ data: many ? { recordEvents: answers } : { recordEvent: answers[0] } });
           res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
           res.end(payload);
         } catch (error) {
-          await connection.rollback().catch(() => undefined);
           const payload = JSON.stringify({ errors: [{ message: String(error) }] });
           res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
           res.end(payload);
-        } finally {
-          connection.release();
         }
       })();
     });

@@ -17,46 +17,22 @@
 //
 // --keys-only: the bare outbox server's tables keep only their primary keys and the event's
 // idempotency key (no foreign keys, no other index): what the schema's indexes cost.
-import { fork, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findDatabaseServerPid, cpuPerUnit, probeCpu } from './lib/cpu';
 import { createBenchDb, serverWritesPer, type BenchDb, type ServerWrites } from './lib/database';
 import { ask, waitFor } from './lib/ipc';
 import { closedLoop, type ClosedLoopResult, type Target } from './lib/load';
-import { killLiveChildren, trackChild } from './lib/service';
+import { batchBody, type EventOwner } from './lib/bodies';
+import { benchChild, killLiveChildren, stopChild } from './lib/service';
 
 const BATCH = 100;
 const BATCH_IN_FLIGHT = 8;
 const SENDS_IN_FLIGHT = 64;
-const APP_ID = '018f0c2e-0000-7000-8000-0000000bench';
-
-function child(file: string, args: string[]): ChildProcess {
-  return trackChild(fork(resolve(__dirname, file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] }));
-}
-
-async function stop(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((ok) => proc.once('exit', ok));
-  proc.kill('SIGTERM');
-  await exited;
-}
+/** The bare servers ignore who the events are for (the outbox server writes its own app's), but the bodies are the main benchmark's. */
+const OWNER: EventOwner = { appId: '018f0c2e-0000-7000-8000-0000000bench', networkSlug: 'benchnet' };
 
 function log(message: string): void {
   process.stderr.write(`[floors ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-}
-
-function batchBody(prefix: string) {
-  return (i: number) => {
-    const inputs = [];
-    for (let j = 0; j < BATCH; j++) {
-      inputs.push({
-        appId: APP_ID, eventId: `${prefix}-${i}-${j}`, name: 'install', advertisingId: '6d92078a-8246-4ba4-ae5b-76104861e7dc', ipAddress: '203.0.113.7',
-        userAgent: 'BenchApp/1.0 (iPhone; iOS 17.4)', country: 'US', campaignId: 'cmp-42', network: 'benchnet', revenue: 0.99, currency: 'USD',
-      });
-    }
-    return JSON.stringify({ query: 'mutation ($inputs: [RecordEventInput!]!) { recordEvents(inputs: $inputs) { duplicate event { id } } }', variables: { inputs } });
-  };
 }
 
 interface Measured {
@@ -114,9 +90,9 @@ async function main(): Promise<void> {
     // recordEvents × 100: the bare INSERT server and the bare outbox server, taking turns.
     const bareDb = await newDb('floor_bare');
     const outboxDb = await newDb('floor_outbox');
-    const bare = child('bare-insert-server.js', ['mysql', bareDb.url]);
+    const bare = benchChild('bare-insert-server.js', ['mysql', bareDb.url], 'bare INSERT server');
     const keysOnly = values['keys-only'] === true;
-    const outbox = child('bare-outbox-server.js', keysOnly ? [outboxDb.url, 'keys-only'] : [outboxDb.url]);
+    const outbox = benchChild('bare-outbox-server.js', keysOnly ? [outboxDb.url, 'keys-only'] : [outboxDb.url], 'bare outbox server');
     const servers = {
       bare: { process: bare, port: (await waitFor<{ type: 'ready'; port: number }>(bare, 'ready')).port, db: bareDb, runs: [] as Measured[] },
       outbox: { process: outbox, port: (await waitFor<{ type: 'ready'; port: number }>(outbox, 'ready', 120_000)).port, db: outboxDb, runs: [] as Measured[] },
@@ -125,10 +101,10 @@ async function main(): Promise<void> {
       for (const [name, server] of Object.entries(servers)) {
         const target: Target = { origin: `http://127.0.0.1:${server.port}`, path: '/graphql', headers: { 'content-type': 'application/json' } };
         // The warm-up outside the measured window: closedLoop counts only its last `seconds`, the CPU and writes are read around it.
-        await closedLoop(target, { concurrency: BATCH_IN_FLIGHT, warmupSeconds: 0, seconds: warmupSeconds, body: batchBody(`${name}-warm-${round}`) });
+        await closedLoop(target, { concurrency: BATCH_IN_FLIGHT, warmupSeconds: 0, seconds: warmupSeconds, body: batchBody(OWNER, `${name}-warm-${round}`, BATCH) });
         const cpu0 = probeCpu({ server: server.process.pid, mariadb: dbPid, generator: process.pid });
         const writes0 = await server.db.serverWrites();
-        const result: ClosedLoopResult = await closedLoop(target, { concurrency: BATCH_IN_FLIGHT, warmupSeconds: 0, seconds, body: batchBody(`${name}-${round}`) });
+        const result: ClosedLoopResult = await closedLoop(target, { concurrency: BATCH_IN_FLIGHT, warmupSeconds: 0, seconds, body: batchBody(OWNER, `${name}-${round}`, BATCH) });
         const writes1 = await server.db.serverWrites();
         if (result.failed > 0) throw new Error(`${name}: ${result.failed} requests failed: ${result.firstError}`);
         const events = result.ok * BATCH;
@@ -140,18 +116,18 @@ async function main(): Promise<void> {
         log(`recordEvents × ${BATCH}, round ${round + 1}, ${name}: ${fmt(result.rate * BATCH)} events/s`);
       }
     }
-    await stop(bare);
-    await stop(outbox);
+    await stopChild(bare);
+    await stopChild(outbox);
 
     // The drain: the bare undici sender and the bare durable sender, taking turns.
-    const receiver = child('receiver.js', []);
+    const receiver = benchChild('receiver.js', [], 'receiver');
     const { port } = await waitFor<{ type: 'ready'; port: number }>(receiver, 'ready');
     const origin = `http://127.0.0.1:${port}`;
     const senders = { undici: [] as Measured[], durable: [] as Measured[] };
     let notDelivered = 0;
     for (let round = 0; round < rounds; round++) {
       await ask(receiver, { type: 'reset', track: false });
-      const undici = child('bare-sender.js', ['undici', origin, String(deliveries), String(SENDS_IN_FLIGHT)]);
+      const undici = benchChild('bare-sender.js', ['undici', origin, String(deliveries), String(SENDS_IN_FLIGHT)], 'bare undici');
       let cpu0 = probeCpu({ receiver: receiver.pid, mariadb: dbPid });
       const u = await waitFor<{ type: 'result'; rate: number; failed: number; cpuMicrosPerRequest: number }>(undici, 'result', 300_000);
       const uCpu = cpuPerUnit(cpu0, probeCpu({ receiver: receiver.pid, mariadb: dbPid }), deliveries + 2000);
@@ -160,7 +136,7 @@ async function main(): Promise<void> {
       log(`drain, round ${round + 1}, bare undici: ${fmt(u.rate)}/s`);
 
       const db = await newDb(`floor_durable_${round}`);
-      const durable = child('bare-durable-sender.js', [db.url, origin, String(deliveries), String(loops), String(group)]);
+      const durable = benchChild('bare-durable-sender.js', [db.url, origin, String(deliveries), String(loops), String(group)], 'bare durable sender');
       await waitFor(durable, 'queued', 300_000);
       await ask(receiver, { type: 'reset', track: false });
       cpu0 = probeCpu({ receiver: receiver.pid, mariadb: dbPid });
@@ -175,9 +151,9 @@ async function main(): Promise<void> {
       notDelivered += d.notDelivered;
       senders.durable.push({ rate: d.rate, cpu: { sender: d.cpuMicrosPerRequest, ...dCpu }, writes: writes0 && writes1 ? serverWritesPer(writes0, writes1, deliveries) : null });
       log(`drain, round ${round + 1}, bare durable sender: ${fmt(d.rate)}/s`);
-      await stop(durable);
+      await stopChild(durable);
     }
-    await stop(receiver);
+    await stopChild(receiver);
     if (notDelivered > 0) throw new Error(`bare durable sender: ${notDelivered} deliveries not DELIVERED at the end`);
 
     const b = meanOf(servers.bare.runs);

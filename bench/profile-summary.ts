@@ -33,6 +33,13 @@ export function packageOf(url: string): string {
   return url;
 }
 
+/** Each node's caller and each node by id, to walk a sample's stack from its leaf up. */
+function callTree(profile: Profile): { parent: Map<number, number>; byId: Map<number, ProfileNode> } {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  return { parent, byId: new Map(profile.nodes.map((n) => [n.id, n])) };
+}
+
 /** Module loading at start: not part of any measured window, left out of the owners' shares. */
 const STARTUP = '(startup: module loading)';
 
@@ -53,9 +60,7 @@ export function ownerOf(url: string, functionName: string): string | null {
 
 /** Each sample's time charged to the nearest owner up its stack (ownerOf); samples with none go to Node's internals. */
 function byOwner(profile: Profile): Map<string, number> {
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const { parent, byId } = callTree(profile);
   const ownerOfNode = new Map<number, string>();
   const resolve = (start: number): string => {
     const cached = ownerOfNode.get(start);
@@ -79,9 +84,7 @@ function byOwner(profile: Profile): Map<string, number> {
 
 /** Time spent in `names` and everything they called (a frame counted once per sample even if recursive). */
 function inclusive(profile: Profile, names: string[]): Map<string, number> {
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const { parent, byId } = callTree(profile);
   const totals = new Map(names.map((n) => [n, 0]));
   for (let i = 0; i < profile.samples.length; i++) {
     const seen = new Set<string>();

@@ -16,9 +16,8 @@ import type { DataSource } from 'typeorm';
 import { Touchpoint } from '../src/attribution/touchpoint.entity';
 import { DeliveryStatus } from '../src/common/enums';
 import { newId } from '../src/common/ids';
-import { parseDatabaseUrl } from '../src/config/config';
 import { insertStatements } from '../src/db/bulk-insert';
-import { createDataSource, dbTime, notIndexed } from '../src/db/data-source';
+import { dbTime, notIndexed } from '../src/db/data-source';
 import { runTransactionScript, type ScriptStatement } from '../src/db/transaction-script';
 import { guardedAttemptUpdate } from '../src/deliveries/attempt-batch';
 import { createDeliveryStore } from '../src/deliveries/create-delivery-store';
@@ -32,7 +31,7 @@ import { Event } from '../src/events/event.entity';
 import { systemClock } from '../src/common/clock';
 import pino from 'pino';
 import { createBenchDb, type BenchDb } from './lib/database';
-import { LEASE_MS, LEASE_OWNER, postback, seedOwners, type Postback } from './lib/postback-rows';
+import { LEASE_MS, LEASE_OWNER, openBenchSchema, postback, type Postback } from './lib/postback-rows';
 
 
 
@@ -56,11 +55,10 @@ async function main(): Promise<void> {
   if (!Number.isInteger(groupSize) || groupSize < 1) throw new Error(`--group must be a positive integer, got ${values.group}`);
 
   const db = await createBenchDb('mysql', values.mysql as string, 'redo');
-  const dataSource = createDataSource(parseDatabaseUrl(db.url), { poolSize: 1 });
+  let opened: DataSource | null = null;
   try {
-    await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
-    const owners = await seedOwners(dataSource);
+    const { dataSource, owners } = await openBenchSchema(db.url);
+    opened = dataSource;
     const rows = Array.from({ length: total }, () => postback(owners));
     const groups: Postback[][] = [];
     for (let i = 0; i < rows.length; i += groupSize) groups.push(rows.slice(i, i + groupSize));
@@ -169,7 +167,7 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    if (dataSource.isInitialized) await dataSource.destroy();
+    if (opened?.isInitialized) await opened.destroy();
     await db.drop();
   }
 }

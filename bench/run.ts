@@ -19,15 +19,14 @@ import { ask, monotonicMs, waitFor } from './lib/ipc';
 import { closedLoop, mergeRounds, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
 import { OptionsError, parseBenchArgs, USAGE, type BenchDatabase, type BenchOptions } from './lib/options';
 import { renderReport, replaceResultsSection, type DatabaseResults, type DrainResult, type BareSendResult, type PipelineResult, type SoakResult } from './lib/report';
-import { BENCH_ADMIN_KEY, createFixtures, killLiveChildren, MAIN_JS, memoryOf, startService, trackChild, type Fixtures, type ServiceProcess } from './lib/service';
+import { benchChild, BENCH_ADMIN_KEY, createFixtures, killLiveChildren, MAIN_JS, memoryOf, startService, stopChild, type Fixtures, type ServiceProcess } from './lib/service';
+import { batchBody, eventInput, RECORD_MANY, singleBody } from './lib/bodies';
 import { queueVerdict, rateBetween, rssVerdict, summarizeLatencies } from './lib/stats';
 import { loadConfig } from '../src/config/config';
 
 /** DISPATCH_SENDER when unset. */
 const DEFAULT_SENDER = loadConfig({}).dispatchSender;
 
-const RECORD_ONE = 'mutation Record($input: RecordEventInput!) { recordEvent(input: $input) { duplicate event { id } deliveries { id status } } }';
-const RECORD_MANY = 'mutation RecordMany($inputs: [RecordEventInput!]!) { recordEvents(inputs: $inputs) { duplicate event { id } deliveries { id status } } }';
 /** Requests waiting at most in the open-loop phases before new ones are shed. */
 const OPEN_LOOP_MAX_IN_FLIGHT = 256;
 /** How long a queue may take to drain after the pipeline's load stops. */
@@ -80,52 +79,8 @@ function log(message: string): void {
   process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-function eventInput(fx: Fixtures, eventId: string): Record<string, unknown> {
-  return {
-    appId: fx.appId,
-    eventId,
-    name: 'install',
-    advertisingId: '6d92078a-8246-4ba4-ae5b-76104861e7dc',
-    ipAddress: '203.0.113.7',
-    userAgent: 'BenchApp/1.0 (iPhone; iOS 17.4)',
-    country: 'US',
-    campaignId: 'cmp-42',
-    network: fx.networkSlug,
-    revenue: 0.99,
-    currency: 'USD',
-  };
-}
-
-function singleBody(fx: Fixtures, prefix: string) {
-  return (i: number) => JSON.stringify({ query: RECORD_ONE, variables: { input: eventInput(fx, `${prefix}-${i}`) } });
-}
-
-function batchBody(fx: Fixtures, prefix: string, size: number) {
-  return (i: number) => {
-    const inputs = [];
-    for (let j = 0; j < size; j++) inputs.push(eventInput(fx, `${prefix}-${i}-${j}`));
-    return JSON.stringify({ query: RECORD_MANY, variables: { inputs } });
-  };
-}
-
 function sdkTarget(service: { origin: string }, fx: Fixtures): Target {
   return { origin: service.origin, path: '/graphql', headers: { 'content-type': 'application/json', authorization: `Bearer ${fx.sdkKey}` } };
-}
-
-function benchChild(file: string, args: string[], runDir: string, name: string): ChildProcess {
-  const child = trackChild(fork(resolve(__dirname, file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] }));
-  child.once('exit', (code, signal) => {
-    if (code !== 0 && code !== null && signal === null) log(`${name} exited with code ${code}`);
-  });
-  void runDir;
-  return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((ok) => child.once('exit', ok));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** MySQL's writes over several rounds: their growth added up (null before any was read), and the event rows written. */
@@ -158,7 +113,7 @@ async function ingestPhases(ctx: RunContext, kind: BenchDatabase, out: DatabaseR
 
     // The bare INSERT server answers both phases: one INSERT per recordEvent body, one multi-row
     // INSERT per recordEvents body.
-    const bare = benchChild('bare-insert-server.js', [kind, db.bareTarget], ctx.runDir, 'bare INSERT server');
+    const bare = benchChild('bare-insert-server.js', [kind, db.bareTarget], 'bare INSERT server');
     try {
       const { port } = await waitFor<{ type: 'ready'; port: number }>(bare, 'ready');
       const bareTarget = { origin: `http://127.0.0.1:${port}`, path: '/graphql', headers: target.headers };
@@ -308,7 +263,7 @@ async function drain(ctx: RunContext, db: BenchDb, kind: BenchDatabase, sender: 
 async function bareSend(ctx: RunContext, kind: 'got' | 'undici'): Promise<BareSendResult> {
   log(`bare ${kind} sender: ${ctx.options.deliveries} GETs, ${ctx.options.concurrency} in flight`);
   await ask(ctx.receiver, { type: 'reset', track: false });
-  const child = benchChild('bare-sender.js', [kind, `http://127.0.0.1:${ctx.receiverPort}`, String(ctx.options.deliveries), String(ctx.options.concurrency)], ctx.runDir, `bare ${kind}`);
+  const child = benchChild('bare-sender.js', [kind, `http://127.0.0.1:${ctx.receiverPort}`, String(ctx.options.deliveries), String(ctx.options.concurrency)], `bare ${kind}`);
   const cpu0 = probeCpu({ receiver: ctx.receiver.pid });
   const result = await waitFor<{ type: 'result'; rate: number; ok: number; failed: number; cpuMicrosPerRequest: number }>(child, 'result', 300_000);
   const cpu = cpuPerUnit(cpu0, probeCpu({ receiver: ctx.receiver.pid }), ctx.options.deliveries + 2000);
@@ -641,7 +596,7 @@ async function main(): Promise<void> {
   const runDir = mkdtempSync(join(tmpdir(), 'postback-bench-'));
   log(`logs of the service processes: ${runDir}`);
 
-  const receiver = benchChild('receiver.js', [], runDir, 'receiver');
+  const receiver = benchChild('receiver.js', [], 'receiver');
   const { port: receiverPort } = await waitFor<{ type: 'ready'; port: number }>(receiver, 'ready');
   const ctx: RunContext = {
     options,

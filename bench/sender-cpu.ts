@@ -3,11 +3,11 @@
 // process of its own, GETting the benchmark's receiver with 64 requests in flight. It isolates
 // the sender from the dispatcher and the database: what the sender itself adds per postback.
 import { fork } from 'node:child_process';
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { createSender } from '../src/dispatch/http-sender';
 import { waitFor } from './lib/ipc';
+import { benchChild } from './lib/service';
 
 const IN_FLIGHT = 64;
 const KINDS = ['bare-undici', 'undici', 'got'] as const;
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   }
   const total = Number(kindArg ?? 20_000);
   if (!Number.isInteger(total) || total < 1) throw new Error(`N must be a positive integer, got ${kindArg}`);
-  const receiver = fork(resolve(__dirname, 'receiver.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const receiver = benchChild('receiver.js', [], 'receiver');
   try {
     const { port } = await waitFor<{ type: 'ready'; port: number }>(receiver, 'ready');
     const lines: string[] = [];

@@ -8,6 +8,8 @@ import { Touchpoint } from '../../src/attribution/touchpoint.entity';
 import { Callback } from '../../src/callbacks/callback.entity';
 import { AttributionSource, AttributionType, DeliveryStatus, HttpMethod, Platform } from '../../src/common/enums';
 import { newId } from '../../src/common/ids';
+import { parseDatabaseUrl } from '../../src/config/config';
+import { createDataSource } from '../../src/db/data-source';
 import { applyChanges, claimChanges } from '../../src/deliveries/delivery-state';
 import { Delivery } from '../../src/deliveries/delivery.entity';
 import { Event } from '../../src/events/event.entity';
@@ -28,8 +30,24 @@ export interface Owners {
   callback: Callback;
 }
 
+/**
+ * The service's schema on an empty database, migrated as the service migrates it, with the
+ * benchmark's owners written: a DataSource of one connection for metadata and set-up.
+ */
+export async function openBenchSchema(url: string): Promise<{ dataSource: DataSource; owners: Owners }> {
+  const dataSource = createDataSource(parseDatabaseUrl(url), { poolSize: 1 });
+  try {
+    await dataSource.initialize();
+    await dataSource.runMigrations({ transaction: 'each' });
+    return { dataSource, owners: await seedOwners(dataSource) };
+  } catch (error) {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    throw error;
+  }
+}
+
 /** The benchmark's app, network and callback (bench/lib/service.ts), written as rows. */
-export async function seedOwners(dataSource: DataSource): Promise<Owners> {
+async function seedOwners(dataSource: DataSource): Promise<Owners> {
   const app = dataSource.getRepository(App).create({ id: newId(), name: 'Bench app', bundleId: 'com.example.bench', platform: Platform.IOS, isLive: true });
   await dataSource.getRepository(App).insert(app);
   const network = dataSource.getRepository(Network).create({ id: newId(), name: 'Bench network', slug: 'benchnet', isLive: true });
@@ -54,8 +72,12 @@ export async function seedOwners(dataSource: DataSource): Promise<Owners> {
   return { app, network, callback };
 }
 
-/** One install of the benchmark's event input (bench/run.ts eventInput), with its touchpoint and its delivery inserted claimed. */
-export function postback({ app, network, callback }: Owners): Postback {
+/**
+ * One install of the benchmark's event input (bench/lib/bodies.ts eventInput), with its
+ * touchpoint and its delivery: inserted claimed, or `waiting` (PENDING and due now, as queued
+ * with the dispatcher off or without a free slot).
+ */
+export function postback({ app, network, callback }: Owners, { waiting = false }: { waiting?: boolean } = {}): Postback {
   const now = new Date();
   const event = new Event();
   event.id = newId();
@@ -121,7 +143,7 @@ export function postback({ app, network, callback }: Owners): Postback {
   pending.deliveredAt = null;
   pending.createdAt = now;
   pending.updatedAt = now;
-  const delivery = applyChanges(pending, claimChanges(LEASE_OWNER, new Date(now.getTime() + LEASE_MS), now));
+  const delivery = waiting ? pending : applyChanges(pending, claimChanges(LEASE_OWNER, new Date(now.getTime() + LEASE_MS), now));
   return { event, touchpoint, delivery };
 }
 

@@ -1,6 +1,6 @@
 // The service under test, as a child process: `node dist/src/main.js` with the environment a
 // deployment would give it, on the benchmark's own database.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -50,6 +50,26 @@ export function trackChild(child: ChildProcess): ChildProcess {
   liveChildren.add(child);
   child.once('exit', () => liveChildren.delete(child));
   return child;
+}
+
+/**
+ * One of the benchmark's own programs (dist/bench/FILE: the receiver, a bare program, a floor) as a
+ * tracked child with an IPC channel; an exit with an error code is logged under `name`.
+ */
+export function benchChild(file: string, args: string[], name: string): ChildProcess {
+  const child = trackChild(fork(resolve(__dirname, '..', file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] }));
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && code !== null && signal === null) process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${name} exited with code ${code}\n`);
+  });
+  return child;
+}
+
+/** SIGTERM, and the exit awaited; nothing when the child has exited already. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((ok) => child.once('exit', ok));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 /** Kills what is left (an interrupted or failed run), so no service outlives the benchmark. */
