@@ -9,17 +9,14 @@
 // (appId, eventId) key of the service's event table.
 //
 // argv: mysql DATABASE_URL | sqlite PATH
-import http from 'node:http';
 import { newId } from '../src/common/ids';
-import type { AddressInfo } from 'node:net';
-import { serveParent } from './lib/ipc';
+import { BARE_POOL_SIZE, serveRecordEvents } from './lib/bare-server';
 import { openSqlite } from './lib/sqlite';
 
 const COLUMNS = [
   'id', 'appId', 'eventId', 'name', 'occurredAt', 'receivedAt', 'advertisingId', 'ipAddress', 'userAgent', 'country',
   'platform', 'campaignId', 'networkId', 'networkSlug', 'revenue', 'currency', 'limitAdTracking', 'params',
 ] as const;
-export const BARE_POOL_SIZE = 16;
 
 /** INSERTs these rows (each COLUMNS.length values) in one statement. */
 type Insert = (rows: unknown[][]) => Promise<void> | void;
@@ -79,45 +76,24 @@ async function main(): Promise<void> {
   const insert = kind === 'mysql' ? await mysqlInsert(target) : await sqliteInsert(target);
   const time = kind === 'mysql' ? (d: Date) => d : sqliteTime;
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      void (async () => {
-        try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { variables?: { input?: Record<string, unknown>; inputs?: Record<string, unknown>[] } };
-          const many = Array.isArray(body.variables?.inputs);
-          const inputs = many ? (body.variables?.inputs as Record<string, unknown>[]) : [body.variables?.input ?? {}];
-          const now = new Date();
-          const ids: string[] = [];
-          const rows = inputs.map((input) => {
-            const id = newId();
-            ids.push(id);
-            const occurredAt = typeof input.occurredAt === 'string' ? new Date(input.occurredAt) : now;
-            const str = (key: string) => (typeof input[key] === 'string' ? (input[key] as string) : null);
-            return [
-              id, str('appId'), str('eventId'), str('name') ?? 'unnamed', time(occurredAt), time(now), str('advertisingId'), str('ipAddress'),
-              str('userAgent'), str('country'), str('platform'), str('campaignId'), null, str('network'),
-              typeof input.revenue === 'number' ? input.revenue : null, str('currency'), input.limitAdTracking === true ? 1 : 0,
-              input.params ? JSON.stringify(input.params) : null,
-            ];
-          });
-          if (rows.length > 0) await insert(rows);
-          const answers = ids.map((id) => ({ duplicate: false, event: { id } }));
-          const payload = JSON.stringify({ data: many ? { recordEvents: answers } : { recordEvent: answers[0] } });
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-          res.end(payload);
-        } catch (error) {
-          const payload = JSON.stringify({ errors: [{ message: String(error) }] });
-          res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-          res.end(payload);
-        }
-      })();
+  serveRecordEvents(async (inputs) => {
+    const now = new Date();
+    const ids: string[] = [];
+    const rows = inputs.map((input) => {
+      const id = newId();
+      ids.push(id);
+      const occurredAt = typeof input.occurredAt === 'string' ? new Date(input.occurredAt) : now;
+      const str = (key: string) => (typeof input[key] === 'string' ? (input[key] as string) : null);
+      return [
+        id, str('appId'), str('eventId'), str('name') ?? 'unnamed', time(occurredAt), time(now), str('advertisingId'), str('ipAddress'),
+        str('userAgent'), str('country'), str('platform'), str('campaignId'), null, str('network'),
+        typeof input.revenue === 'number' ? input.revenue : null, str('currency'), input.limitAdTracking === true ? 1 : 0,
+        input.params ? JSON.stringify(input.params) : null,
+      ];
     });
+    if (rows.length > 0) await insert(rows);
+    return ids;
   });
-  server.keepAliveTimeout = 65_000;
-  server.listen(0, '127.0.0.1', () => process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port }));
-  serveParent(() => ({ type: 'cpu', cpu: process.cpuUsage() }));
 }
 
 main().catch((error) => {

@@ -11,20 +11,15 @@
 // argv: DATABASE_URL (an empty MySQL database; migrated here) [keys-only]
 // keys-only: the same rows with only their primary keys and the event's idempotency key (no
 // foreign keys, no other index), to show what the schema's indexes cost (BENCHMARKS.md, "Floors").
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { Touchpoint } from '../src/attribution/touchpoint.entity';
 import { insertStatements } from '../src/db/bulk-insert';
 import { Delivery } from '../src/deliveries/delivery.entity';
 import { withLeaseRoom } from '../src/deliveries/typeorm-delivery-store';
 import { Event } from '../src/events/event.entity';
-import { serveParent } from './lib/ipc';
+import { BARE_POOL_SIZE, serveRecordEvents } from './lib/bare-server';
 import { inTransaction } from './lib/mysql-transaction';
 import { openBenchSchema, postback } from './lib/postback-rows';
-
-/** As the bare INSERT server's pool (bare-insert-server.ts BARE_POOL_SIZE, not imported: importing it would start that server). */
-const POOL_SIZE = 16;
 
 async function main(): Promise<void> {
   const [url, variant] = process.argv.slice(2);
@@ -34,48 +29,27 @@ async function main(): Promise<void> {
   const { dataSource, owners } = await openBenchSchema(url);
   if (variant === 'keys-only') await dropSecondaryIndexes(dataSource);
   const mysql = await import('mysql2/promise');
-  const pool = mysql.createPool({ uri: url, connectionLimit: POOL_SIZE, timezone: 'Z', charset: 'utf8mb4_bin' });
+  const pool = mysql.createPool({ uri: url, connectionLimit: BARE_POOL_SIZE, timezone: 'Z', charset: 'utf8mb4_bin' });
   const inserts = <T extends ObjectLiteral>(target: EntityTarget<T>, rows: T[]) => insertStatements(dataSource, target, rows);
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      void (async () => {
-        try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { variables?: { input?: Record<string, unknown>; inputs?: Record<string, unknown>[] } };
-          const many = Array.isArray(body.variables?.inputs);
-          const inputs = many ? (body.variables?.inputs as Record<string, unknown>[]) : [body.variables?.input ?? {}];
-          const rows = inputs.map((input) => {
-            const row = postback(owners, { waiting: true });
-            if (typeof input.eventId === 'string') row.event.eventId = input.eventId;
-            if (typeof input.advertisingId === 'string') row.event.advertisingId = row.touchpoint.identifierValue = input.advertisingId;
-            row.delivery = withLeaseRoom(row.delivery);
-            return row;
-          });
-          const statements = [
-            ...inserts(Event, rows.map((r) => r.event)),
-            ...inserts(Touchpoint, rows.map((r) => r.touchpoint)),
-            ...inserts(Delivery, rows.map((r) => r.delivery)),
-          ];
-          await inTransaction(pool, async (connection) => {
-            for (const statement of statements) await connection.execute(statement.sql, statement.parameters as (string | number | Date | null)[]);
-          });
-          const answers = rows.map((r) => ({ duplicate: false, event: { id: r.event.id } }));
-          const payload = JSON.stringify({ data: many ? { recordEvents: answers } : { recordEvent: answers[0] } });
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-          res.end(payload);
-        } catch (error) {
-          const payload = JSON.stringify({ errors: [{ message: String(error) }] });
-          res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-          res.end(payload);
-        }
-      })();
+  serveRecordEvents(async (inputs) => {
+    const rows = inputs.map((input) => {
+      const row = postback(owners, { waiting: true });
+      if (typeof input.eventId === 'string') row.event.eventId = input.eventId;
+      if (typeof input.advertisingId === 'string') row.event.advertisingId = row.touchpoint.identifierValue = input.advertisingId;
+      row.delivery = withLeaseRoom(row.delivery);
+      return row;
     });
+    const statements = [
+      ...inserts(Event, rows.map((r) => r.event)),
+      ...inserts(Touchpoint, rows.map((r) => r.touchpoint)),
+      ...inserts(Delivery, rows.map((r) => r.delivery)),
+    ];
+    await inTransaction(pool, async (connection) => {
+      for (const statement of statements) await connection.execute(statement.sql, statement.parameters as (string | number | Date | null)[]);
+    });
+    return rows.map((r) => r.event.id);
   });
-  server.keepAliveTimeout = 65_000;
-  server.listen(0, '127.0.0.1', () => process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port }));
-  serveParent(() => ({ type: 'cpu', cpu: process.cpuUsage() }));
 }
 
 /** Every foreign key and secondary index of the three tables, but the event's idempotency key. */
