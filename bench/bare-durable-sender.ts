@@ -25,6 +25,7 @@ import { WAITING_STATUSES } from '../src/deliveries/delivery-state';
 import { deliveryStatements, withLeaseRoom } from '../src/deliveries/typeorm-delivery-store';
 import { Event } from '../src/events/event.entity';
 import { inTransaction } from './lib/mysql-transaction';
+import { WARMUP_SENDS } from './lib/options';
 import { LEASE_MS, LEASE_OWNER, openBenchSchema, postback } from './lib/postback-rows';
 
 type Bindable = string | number | Date | null;
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   const total = Number(totalRaw);
   const loops = Number(loopsRaw);
   const group = Number(groupRaw);
-  const warmup = Number(warmupRaw ?? 2000);
+  const warmup = Number(warmupRaw ?? WARMUP_SENDS);
   if (!url || !origin || !(total > 0) || !(loops > 0) || !(group > 0) || !(warmup >= 0)) {
     throw new Error('usage: bare-durable-sender DATABASE_URL RECEIVER_ORIGIN TOTAL LOOPS GROUP [WARMUP]');
   }

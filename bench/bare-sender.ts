@@ -8,6 +8,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import got from 'got';
 import { Agent } from 'undici';
+import { WARMUP_SENDS } from './lib/options';
 
 type Client = (path: string) => Promise<number>;
 
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
   const [kind, origin, totalRaw, concurrencyRaw, warmupRaw] = process.argv.slice(2);
   const total = Number(totalRaw);
   const concurrency = Number(concurrencyRaw);
-  const warmup = Number(warmupRaw ?? 2000);
+  const warmup = Number(warmupRaw ?? WARMUP_SENDS);
   if (!origin || !(total > 0) || !(concurrency > 0) || (kind !== 'got' && kind !== 'undici')) {
     throw new Error('usage: bare-sender got|undici ORIGIN TOTAL CONCURRENCY [WARMUP]');
   }

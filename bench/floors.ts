@@ -19,6 +19,7 @@
 // idempotency key (no foreign keys, no other index): what the schema's indexes cost.
 import { parseArgs } from 'node:util';
 import { findDatabaseServerPid, cpuPerUnit, probeCpu } from './lib/cpu';
+import { WARMUP_SENDS } from './lib/options';
 import { createBenchDb, serverWritesPer, type BenchDb, type ServerWrites } from './lib/database';
 import { ask, waitFor } from './lib/ipc';
 import { closedLoop, type ClosedLoopResult, type Target } from './lib/load';
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
       const undici = benchChild('bare-sender.js', ['undici', origin, String(deliveries), String(SENDS_IN_FLIGHT)], 'bare undici');
       let cpu0 = probeCpu({ receiver: receiver.pid, mariadb: dbPid });
       const u = await waitFor<{ type: 'result'; rate: number; failed: number; cpuMicrosPerRequest: number }>(undici, 'result', 300_000);
-      const uCpu = cpuPerUnit(cpu0, probeCpu({ receiver: receiver.pid, mariadb: dbPid }), deliveries + 2000);
+      const uCpu = cpuPerUnit(cpu0, probeCpu({ receiver: receiver.pid, mariadb: dbPid }), deliveries + WARMUP_SENDS);
       if (u.failed > 0) throw new Error(`bare undici: ${u.failed} requests failed`);
       senders.undici.push({ rate: u.rate, cpu: { sender: u.cpuMicrosPerRequest, ...uCpu }, writes: null });
       log(`drain, round ${round + 1}, bare undici: ${fmt(u.rate)}/s`);
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
       const writes1 = await db.serverWrites();
       const dCpu = cpuPerUnit(cpu0, probeCpu({ receiver: receiver.pid, mariadb: dbPid }), deliveries);
       if (d.failed > 0) throw new Error(`bare durable sender: ${d.failed} sends failed`);
-      if (d.attempts !== deliveries + 2000) throw new Error(`bare durable sender: ${d.attempts} attempt rows for ${deliveries + 2000} sends`);
+      if (d.attempts !== deliveries + WARMUP_SENDS) throw new Error(`bare durable sender: ${d.attempts} attempt rows for ${deliveries + WARMUP_SENDS} sends`);
       notDelivered += d.notDelivered;
       senders.durable.push({ rate: d.rate, cpu: { sender: d.cpuMicrosPerRequest, ...dCpu }, writes: writes0 && writes1 ? serverWritesPer(writes0, writes1, deliveries) : null });
       log(`drain, round ${round + 1}, bare durable sender: ${fmt(d.rate)}/s`);

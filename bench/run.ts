@@ -17,7 +17,7 @@ import { addGrowth, createBenchDb, describeMysqlServer, noWrites, serverWritesPe
 import { seedOldRows } from './lib/purge-seed';
 import { ask, monotonicMs, waitFor } from './lib/ipc';
 import { closedLoop, mergeRounds, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
-import { OptionsError, parseBenchArgs, USAGE, type BenchDatabase, type BenchOptions } from './lib/options';
+import { OptionsError, parseBenchArgs, USAGE, WARMUP_SENDS, type BenchDatabase, type BenchOptions } from './lib/options';
 import { renderReport, replaceResultsSection, type DatabaseResults, type DrainResult, type BareSendResult, type PipelineResult, type SoakResult } from './lib/report';
 import { benchChild, BENCH_ADMIN_KEY, createFixtures, killLiveChildren, MAIN_JS, memoryOf, startService, stopChild, type Fixtures, type ServiceProcess } from './lib/service';
 import { batchBody, eventInput, RECORD_MANY, singleBody } from './lib/bodies';
@@ -223,31 +223,44 @@ async function queueDeliveries(ctx: RunContext, db: BenchDb, kind: BenchDatabase
 
 async function drain(ctx: RunContext, db: BenchDb, kind: BenchDatabase, sender: 'got' | 'undici', out: DatabaseResults): Promise<DrainResult> {
   const n = ctx.options.deliveries;
-  log(`${kind}: queuing ${n} deliveries (dispatcher off)`);
-  await queueDeliveries(ctx, db, kind, n, `${ctx.nonce}-drain-${sender}`);
+  const warmup = ctx.options.drainWarmup;
+  const queuedCount = n + warmup;
+  log(`${kind}: queuing ${queuedCount} deliveries (dispatcher off): ${warmup} to warm up on, ${n} measured`);
+  await queueDeliveries(ctx, db, kind, queuedCount, `${ctx.nonce}-drain-${sender}`);
   const queued = await db.queueDepth();
-  if (queued !== n) throw new Error(`expected ${n} queued deliveries, found ${queued}`);
+  if (queued !== queuedCount) throw new Error(`expected ${queuedCount} queued deliveries, found ${queued}`);
   const deliveredBefore = await db.count("SELECT COUNT(*) AS n FROM delivery WHERE status = 'DELIVERED'");
   await ask(ctx.receiver, { type: 'reset', track: false });
   log(`${kind}: draining them with the inline dispatcher, DISPATCH_SENDER=${sender}`);
   const service = await startService({ databaseUrl: db.url, dispatcher: 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-drain-${sender}.log`), profileDir: ctx.options.profileDir, extraEnv: serviceEnv() });
   const pids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, receiver: ctx.receiver.pid };
-  const cpu0 = probeCpu(pids);
-  const started = monotonicMs();
   try {
-    const deadline = started + 300_000;
-    for (;;) {
+    const deadline = monotonicMs() + 300_000;
+    // Unmeasured, as the bare senders' first WARMUP_SENDS requests are: the window opens at the
+    // first arrival after them, and its count and CPU are of the arrivals after that.
+    while (warmup > 0) {
       const { count } = await ask<{ type: 'count'; count: number }>(ctx.receiver, { type: 'count' });
-      if (count >= n && (await db.queueDepth()) === 0) break;
-      if (monotonicMs() > deadline) throw new Error(`draining ${n} deliveries took over 300 s (${count} arrived)`);
+      if (count >= warmup) {
+        await ask(ctx.receiver, { type: 'reset', track: false });
+        break;
+      }
+      if (monotonicMs() > deadline) throw new Error(`the drain's ${warmup} warm-up deliveries took over 300 s (${count} arrived)`);
+      await sleep(5);
+    }
+    const cpu0 = probeCpu(pids);
+    for (;;) {
+      if ((await db.queueDepth()) === 0) break;
+      if (monotonicMs() > deadline) throw new Error(`draining ${queuedCount} deliveries took over 300 s`);
       await sleep(100);
     }
-    const cpu = cpuPerUnit(cpu0, probeCpu(pids), n);
     const stats = await ask<{ type: 'stats'; count: number; firstMs: number; lastMs: number }>(ctx.receiver, { type: 'stats' });
+    const cpu = cpuPerUnit(cpu0, probeCpu(pids), stats.count);
     const delivered = (await db.count("SELECT COUNT(*) AS n FROM delivery WHERE status = 'DELIVERED'")) - deliveredBefore;
+    if (delivered !== queuedCount) throw new Error(`the drain delivered ${delivered} of ${queuedCount} deliveries`);
     return {
       sender,
-      deliveries: n,
+      deliveries: queuedCount,
+      warmup,
       arrived: stats.count,
       delivered,
       rate: rateBetween(stats.count, stats.firstMs, stats.lastMs),
@@ -266,7 +279,7 @@ async function bareSend(ctx: RunContext, kind: 'got' | 'undici'): Promise<BareSe
   const child = benchChild('bare-sender.js', [kind, `http://127.0.0.1:${ctx.receiverPort}`, String(ctx.options.deliveries), String(ctx.options.concurrency)], `bare ${kind}`);
   const cpu0 = probeCpu({ receiver: ctx.receiver.pid });
   const result = await waitFor<{ type: 'result'; rate: number; ok: number; failed: number; cpuMicrosPerRequest: number }>(child, 'result', 300_000);
-  const cpu = cpuPerUnit(cpu0, probeCpu({ receiver: ctx.receiver.pid }), ctx.options.deliveries + 2000);
+  const cpu = cpuPerUnit(cpu0, probeCpu({ receiver: ctx.receiver.pid }), ctx.options.deliveries + WARMUP_SENDS);
   await new Promise((ok) => (child.exitCode !== null ? ok(null) : child.once('exit', ok)));
   if (result.failed > 0) log(`WARNING bare ${kind}: ${result.failed} requests failed`);
   return { sender: kind, rate: result.rate, ok: result.ok, failed: result.failed, cpuMicrosPerRequest: { sender: result.cpuMicrosPerRequest, receiver: cpu.receiver ?? Number.NaN } };
@@ -473,7 +486,7 @@ async function purgePhase(ctx: RunContext, kind: BenchDatabase, rate: number, ou
 
 /**
  * The pipeline again while one redeliverMany re-queues the finished deliveries of the dispatch
- * phase (2 × --deliveries, by their creation window): recordEvent's answer p99 beside the
+ * phase (2 × (--deliveries + its warm-up), by their creation window): recordEvent's answer p99 beside the
  * plain pipeline's.
  */
 async function redeliverPhase(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, out: DatabaseResults, window: { from: Date; to: Date } | null): Promise<void> {
@@ -520,7 +533,7 @@ async function dispatchAndPipelinePhases(ctx: RunContext, kind: BenchDatabase, o
   const { options } = ctx;
   const db = await createBenchDb(kind, options.mysqlUrl, 'dispatch');
   ctx.cleanups.push(() => db.drop());
-  // The dispatch phase's deliveries (2 × --deliveries) are what the redeliver phase re-queues.
+  // The dispatch phase's deliveries (2 × (--deliveries + its warm-up)) are what the redeliver phase re-queues.
   let dispatchWindow: { from: Date; to: Date } | null = null;
   if (options.phases.includes('dispatch')) {
     const dispatchStarted = new Date();

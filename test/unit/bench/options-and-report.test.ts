@@ -1,4 +1,4 @@
-import { DEFAULT_OPTIONS, OptionsError, parseBenchArgs } from '../../../bench/lib/options';
+import { DEFAULT_OPTIONS, OptionsError, parseBenchArgs, WARMUP_SENDS } from '../../../bench/lib/options';
 import { addGrowth, noWrites, serverWritesPer } from '../../../bench/lib/database';
 import { fmt, ratio, renderDatabase, replaceResultsSection, RESULTS_END, RESULTS_START, type DatabaseResults } from '../../../bench/lib/report';
 import { summarizeLatencies } from '../../../bench/lib/stats';
@@ -17,6 +17,13 @@ describe('bench options', () => {
     expect(parseBenchArgs(['--phases', 'purge,pipeline', '--purge-rows', '30000'])).toMatchObject({ phases: ['pipeline', 'purge'], purgeRows: 30_000 });
     expect(DEFAULT_OPTIONS.purgeRows).toBe(1_000_000);
     expect(() => parseBenchArgs(['--purge-rows', '2'])).toThrow(/--purge-rows/);
+  });
+
+  it('warms the drain up on as many deliveries as the bare senders send unmeasured, or none', () => {
+    expect(DEFAULT_OPTIONS.drainWarmup).toBe(WARMUP_SENDS);
+    expect(parseBenchArgs(['--drain-warmup', '0']).drainWarmup).toBe(0);
+    expect(parseBenchArgs(['--drain-warmup=500']).drainWarmup).toBe(500);
+    expect(() => parseBenchArgs(['--drain-warmup', '-1'])).toThrow(/--drain-warmup/);
   });
 
   it('takes the MySQL server from BENCH_MYSQL_URL unless a flag names one', () => {
@@ -163,6 +170,28 @@ describe('bench report: the targets of issue #18', () => {
     expect(byHand).toContain('| does not grow |  |');
     expect(byHand).toContain('| p99 < 250 |  |');
     expect(byHand).toContain('| within ±10 % | ✅ |');
+  });
+});
+
+describe('bench report: the drains', () => {
+  const bare = (sender: 'got' | 'undici', rate: number) => ({ sender, rate, ok: 20_000, failed: 0, cpuMicrosPerRequest: { sender: 30, receiver: 20 } });
+  const drain = (warmup: number, rate: number) => ({
+    sender: 'undici' as const, deliveries: 20_000 + warmup, warmup, arrived: 19_990, delivered: 20_000 + warmup, rate, secondsFirstToLast: 4, cpuMicrosPerPostback: { service: 150 },
+  });
+  const results = (warmup: number, rate: number): DatabaseResults => ({
+    kind: 'mysql',
+    dispatch: { got: { ...drain(warmup, 2_000), sender: 'got' }, undici: drain(warmup, rate), bareGot: bare('got', 4_000), bareUndici: bare('undici', 20_000) },
+    peakRssBytes: 0,
+  });
+  const options = { concurrency: 64, batchConcurrency: 8, deliveries: 20_000 };
+
+  it('says which drains were measured after a warm-up, and checks the undici drain against bare undici (≥ 0.35)', () => {
+    const warm = renderDatabase(results(2_000, 7_200), options, 'undici');
+    expect(warm).toContain('| drain 20,000 queued (after 2,000 unmeasured), DISPATCH_SENDER=undici (default) (postbacks/s) | 7,200 | 20,000 (bare undici) | 0.36 | ≥ 0.35 | ✅ |');
+    expect(warm).toContain('- drain with undici: 19,990 arrivals measured, after 2,000 unmeasured, for 22,000 deliveries (22,000 DELIVERED)');
+    const cold = renderDatabase(results(0, 6_800), options, 'undici');
+    expect(cold).toContain('| drain 20,000 queued (measured cold), DISPATCH_SENDER=undici (default) (postbacks/s) | 6,800 | 20,000 (bare undici) | 0.34 | ≥ 0.35 | ❌ |');
+    expect(cold).toContain('- drain with undici: 19,990 arrivals measured (cold) for 20,000 deliveries');
   });
 });
 
