@@ -6,8 +6,9 @@
 //
 // Unlike --cpu-prof, which samples the main thread on a wall-clock tick, perf's cpu-clock samples
 // a thread only while it is on a CPU, kernel included, and sees V8's background threads
-// (TurboFan compiling, concurrent marking) as well. How to take one: BENCHMARKS.md, "The drain
-// measured warm".
+// (TurboFan compiling, concurrent marking) as well. Its names are approximate: when V8 frees or
+// moves code, the --perf-basic-prof map can name a later function by an earlier one's name.
+// How to take one: BENCHMARKS.md, "The drain measured warm".
 import { readFileSync } from 'node:fs';
 import { packageOf } from './profile-summary';
 
