@@ -6,13 +6,14 @@ import type { DataSource } from 'typeorm';
 import { App } from '../../src/apps/app.entity';
 import { Touchpoint } from '../../src/attribution/touchpoint.entity';
 import { Callback } from '../../src/callbacks/callback.entity';
-import { AttributionSource, AttributionType, DeliveryStatus, HttpMethod, Platform } from '../../src/common/enums';
+import { AttributionSource, AttributionType, HttpMethod, Platform } from '../../src/common/enums';
 import { newId } from '../../src/common/ids';
 import { parseDatabaseUrl } from '../../src/config/config';
 import { createDataSource } from '../../src/db/data-source';
 import { applyChanges, claimChanges } from '../../src/deliveries/delivery-state';
 import { Delivery } from '../../src/deliveries/delivery.entity';
 import { Event } from '../../src/events/event.entity';
+import { queuedDelivery } from '../../src/events/event.service';
 import { Network } from '../../src/networks/network.entity';
 
 export const LEASE_OWNER = 'api-7f3c2a9e-bench-host';
@@ -120,29 +121,8 @@ export function postback({ app, network, callback }: Owners, { waiting = false }
   touchpoint.attribution = AttributionType.INSTALL;
 
   const id = newId();
-  const pending = new Delivery();
-  pending.id = id;
-  pending.eventId = event.id;
-  pending.callbackId = callback.id;
-  pending.appId = app.id;
-  pending.networkId = network.id;
-  pending.status = DeliveryStatus.PENDING;
-  pending.method = HttpMethod.GET;
-  pending.url = `http://127.0.0.1:40000/pb?e=${event.eventId}&d=${id}&ifa=${event.advertisingId}&cid=cmp-42&rev=0.99`;
-  pending.body = null;
-  pending.headers = [];
-  pending.renderNotes = [];
-  pending.timeoutMs = callback.timeoutMs;
-  pending.attempts = 0;
-  pending.maxAttempts = callback.maxAttempts;
-  pending.lastStatusCode = null;
-  pending.lastError = null;
-  pending.nextAttemptAt = now;
-  pending.dueAt = now;
-  pending.leaseOwner = null;
-  pending.deliveredAt = null;
-  pending.createdAt = now;
-  pending.updatedAt = now;
+  const url = `http://127.0.0.1:40000/pb?e=${event.eventId}&d=${id}&ifa=${event.advertisingId}&cid=cmp-42&rev=0.99`;
+  const pending = queuedDelivery(id, event, callback, { method: HttpMethod.GET, url, headers: [], body: null, renderNotes: [] }, now);
   const delivery = waiting ? pending : applyChanges(pending, claimChanges(LEASE_OWNER, new Date(now.getTime() + LEASE_MS), now));
   return { event, touchpoint, delivery };
 }

@@ -492,7 +492,8 @@ function renderFor(
   return { method, url, headers, body, renderNotes };
 }
 
-function queuedDelivery(id: string, event: Event, callback: Callback, rendered: RenderedPostback & { renderNotes: string[] }, now: Date): Delivery {
+/** The outbox row of one rendered postback, PENDING and due (after the callback's delaySeconds), as recordEvent queues it. */
+export function queuedDelivery(id: string, event: Event, callback: Callback, rendered: RenderedPostback & { renderNotes: string[] }, now: Date): Delivery {
   // delaySeconds: the first attempt falls due that much later (the dispatcher takes rows by dueAt).
   const due = callback.delaySeconds > 0 ? new Date(now.getTime() + callback.delaySeconds * 1000) : now;
   const delivery = new Delivery();
