@@ -21,7 +21,7 @@ import { OptionsError, parseBenchArgs, USAGE, WARMUP_SENDS, type BenchDatabase, 
 import { renderReport, replaceResultsSection, type DatabaseResults, type DrainResult, type BareSendResult, type PipelineResult, type SoakResult } from './lib/report';
 import { benchChild, BENCH_ADMIN_KEY, createFixtures, killLiveChildren, MAIN_JS, memoryOf, startService, stopChild, type Fixtures, type ServiceProcess } from './lib/service';
 import { batchBody, eventInput, RECORD_MANY, singleBody } from './lib/bodies';
-import { queueVerdict, rateBetween, rssVerdict, summarizeLatencies } from './lib/stats';
+import { pipelineLatencies, queueVerdict, rateBetween, rssVerdict, summarizeLatencies } from './lib/stats';
 import { loadConfig } from '../src/config/config';
 
 /** DISPATCH_SENDER when unset. */
@@ -354,21 +354,7 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
     const writes1 = writes0 && depthAfter === 0 ? await db.serverWrites() : null;
     const stats = await ask<{ type: 'stats'; count: number; duplicates: number; arrivals: [string, number][] }>(ctx.receiver, { type: 'stats', withArrivals: true });
     const arrivals = new Map(stats.arrivals);
-    const latencies: number[] = [];
-    const windows: number[][] = [];
-    let missing = 0;
-    for (let i = 0; i < load.sentAt.length; i++) {
-      const sentAt = load.sentAt[i] as number;
-      if (Number.isNaN(sentAt)) continue;
-      const arrived = arrivals.get(`${prefix}-${i}`);
-      if (arrived === undefined) {
-        missing++;
-        continue;
-      }
-      latencies.push(arrived - sentAt);
-      const w = Math.floor((sentAt - t0) / 1000 / LATENCY_WINDOW_SECONDS);
-      (windows[w] ??= []).push(arrived - sentAt);
-    }
+    const { endToEnd: latencies, missing, p99ByWindow, answerP99ByWindow } = pipelineLatencies(load.sentAt, load.answeredAt, (i) => arrivals.get(`${prefix}-${i}`), t0, LATENCY_WINDOW_SECONDS);
     const loadSamples = samples.filter((s) => s.atSeconds <= seconds);
     return {
       rate,
@@ -386,7 +372,8 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
       queue: queueVerdict(loadSamples, rate),
       depthAfterDrain: depthAfter,
       depthSamples: loadSamples.map((x) => [Math.round(x.atSeconds), x.depth] as [number, number]),
-      p99ByWindow: Array.from(windows, (w) => summarizeLatencies(w ?? []).p99),
+      p99ByWindow,
+      answerP99ByWindow,
       loopLagMaxMs,
       cpuMicrosPerEvent: cpu,
       serverWritesPerEvent: writes0 && writes1 ? serverWritesPer(writes0, writes1, load.ok) : undefined,

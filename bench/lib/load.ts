@@ -101,6 +101,8 @@ export interface OpenLoopResult {
   firstError: string | null;
   /** When each request was sent (monotonic ms), by its index. */
   sentAt: Float64Array;
+  /** When each request's good answer came (monotonic ms), by its index; NaN: none (shed, failed). */
+  answeredAt: Float64Array;
 }
 
 /**
@@ -112,6 +114,7 @@ export async function openLoop(target: Target, options: { rate: number; seconds:
   const total = Math.round(options.rate * options.seconds);
   const sentAt = new Float64Array(total).fill(Number.NaN);
   const latencies: number[] = [];
+  const answeredAt = new Float64Array(total).fill(Number.NaN);
   let sent = 0;
   let ok = 0;
   let failed = 0;
@@ -133,7 +136,8 @@ export async function openLoop(target: Target, options: { rate: number; seconds:
         const text = await response.body.text();
         if (isGood(response.statusCode, text)) {
           ok++;
-          latencies.push(monotonicMs() - t);
+          answeredAt[i] = monotonicMs();
+          latencies.push(answeredAt[i] - t);
         } else {
           failed++;
           firstError ??= `HTTP ${response.statusCode}: ${text.slice(0, 500)}`;
@@ -165,5 +169,5 @@ export async function openLoop(target: Target, options: { rate: number; seconds:
   });
   await Promise.all([...pending]);
   await pool.close();
-  return { sent, ok, failed, shed, seconds: (monotonicMs() - start) / 1000, latency: summarizeLatencies(latencies), firstError, sentAt };
+  return { sent, ok, failed, shed, seconds: (monotonicMs() - start) / 1000, latency: summarizeLatencies(latencies), firstError, sentAt, answeredAt };
 }

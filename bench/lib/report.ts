@@ -50,6 +50,11 @@ export interface PipelineResult {
   depthSamples?: [number, number][];
   /** End-to-end p99 of the events sent in each successive 10 s window. */
   p99ByWindow?: number[];
+  /**
+   * recordEvent's answer p99 in the same windows: beside p99ByWindow, it tells whether a slow
+   * window's events waited to be stored (the answer) or to be sent (after it).
+   */
+  answerP99ByWindow?: number[];
   /** The service's longest event-loop stall between two /metrics scrapes (ms). */
   loopLagMaxMs?: number[];
   cpuMicrosPerEvent: Record<string, number>;
@@ -262,6 +267,7 @@ export function renderDatabase(
     details.push(`- pipeline recordEvent answer ${latencyLine(p.callLatency)}; end to end ${latencyLine(p.endToEnd)}; CPU µs per event: ${cpuLine(p.cpuMicrosPerEvent)}.`);
     if (p.serverWritesPerEvent) details.push(`- pipeline MariaDB writes per event: ${serverWritesLine(p.serverWritesPerEvent)}.`);
     if (p.p99ByWindow?.length) details.push(`- pipeline end-to-end p99 per 10 s window (ms): ${p.p99ByWindow.map((v) => fmt(v, 1)).join(', ')}.`);
+    if (p.answerP99ByWindow?.length) details.push(`- pipeline recordEvent answer p99 per 10 s window (ms): ${p.answerP99ByWindow.map((v) => fmt(v, 1)).join(', ')}.`);
     if (p.loopLagMaxMs?.length) details.push(`- pipeline longest event-loop stall per 10 s (ms): ${p.loopLagMaxMs.map((v) => fmt(v)).join(', ')}.`);
     if (p.depthSamples?.length) details.push(`- pipeline queue depth (s: live deliveries): ${p.depthSamples.map(([at, d]) => `${at}: ${d}`).join(', ')}.`);
   }

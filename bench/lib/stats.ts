@@ -127,3 +127,42 @@ export function rssVerdict(samples: readonly { atSeconds: number; rssBytes: numb
     stable: maxDeviation <= tolerance,
   };
 }
+
+export interface PipelineLatencies {
+  /** recordEvent call → its postback's arrival, of every request whose postback arrived. */
+  endToEnd: number[];
+  /** Requests sent whose postback never arrived. */
+  missing: number;
+  /** End-to-end p99 of the requests sent in each successive window. */
+  p99ByWindow: number[];
+  /** recordEvent's answer p99 of the requests sent in each successive window (answered ones). */
+  answerP99ByWindow: number[];
+}
+
+/**
+ * A pipeline's latencies from the load generator's send and answer times (NaN: not sent, or
+ * no good answer) and each request's arrival time at the receiver, cut into windows by send
+ * time from `t0`. All times are on one monotonic clock, in ms.
+ */
+export function pipelineLatencies(sentAt: Float64Array, answeredAt: Float64Array, arrivedAt: (index: number) => number | undefined, t0: number, windowSeconds: number): PipelineLatencies {
+  const endToEnd: number[] = [];
+  const windows: number[][] = [];
+  const answerWindows: number[][] = [];
+  let missing = 0;
+  for (let i = 0; i < sentAt.length; i++) {
+    const sent = sentAt[i] as number;
+    if (Number.isNaN(sent)) continue;
+    const w = Math.floor((sent - t0) / 1000 / windowSeconds);
+    const answered = answeredAt[i] as number;
+    if (!Number.isNaN(answered)) (answerWindows[w] ??= []).push(answered - sent);
+    const arrived = arrivedAt(i);
+    if (arrived === undefined) {
+      missing++;
+      continue;
+    }
+    endToEnd.push(arrived - sent);
+    (windows[w] ??= []).push(arrived - sent);
+  }
+  const p99s = (ws: number[][]) => Array.from(ws, (w) => summarizeLatencies(w ?? []).p99);
+  return { endToEnd, missing, p99ByWindow: p99s(windows), answerP99ByWindow: p99s(answerWindows) };
+}

@@ -147,6 +147,12 @@ describe('bench report: the targets of issue #18', () => {
     expect(renderDatabase({ kind: 'mysql', pipeline: pipeline(45, { service: 190, database: 90 }), peakRssBytes: 0 }, options, 'undici')).not.toContain('writes per event');
   });
 
+  it('shows the end-to-end and the answer p99 of each 10 s window, one line each', () => {
+    const shown = renderDatabase({ kind: 'mysql', pipeline: { ...pipeline(45, { service: 190, database: 90 }), p99ByWindow: [270.46, 38.6], answerP99ByWindow: [91.6, 12] }, peakRssBytes: 0 }, options, 'undici');
+    expect(shown).toContain('- pipeline end-to-end p99 per 10 s window (ms): 270.5, 38.6.');
+    expect(shown).toContain('- pipeline recordEvent answer p99 per 10 s window (ms): 91.6, 12.0.');
+  });
+
   it('checks the soak: queue flat, p99 < 250 ms, and RSS', () => {
     const soak = (p99: number, grows: boolean): DatabaseResults => ({
       kind: 'mysql',

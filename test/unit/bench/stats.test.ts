@@ -1,4 +1,4 @@
-import { percentile, queueVerdict, rateBetween, rssVerdict, slope, summarizeLatencies } from '../../../bench/lib/stats';
+import { percentile, pipelineLatencies, queueVerdict, rateBetween, rssVerdict, slope, summarizeLatencies } from '../../../bench/lib/stats';
 
 describe('bench statistics', () => {
   describe('percentile (nearest rank)', () => {
@@ -97,5 +97,28 @@ describe('bench statistics', () => {
     it('is not stable without enough samples after the warm-up', () => {
       expect(rssVerdict([{ atSeconds: 61, rssBytes: mb }], 60).stable).toBe(false);
     });
+  });
+});
+
+describe('pipelineLatencies', () => {
+  // Five requests, t0 = 1000 ms, windows of 1 s: #0 and #1 sent in the first second, #2 (shed:
+  // never sent) skipped, #3 and #4 in the second; #1's postback never arrived, #4 had no good answer.
+  const sentAt = Float64Array.from([1_000, 1_500, Number.NaN, 2_100, 2_900]);
+  const answeredAt = Float64Array.from([1_010, 1_700, Number.NaN, 2_105, Number.NaN]);
+  const arrivedAt = new Map([
+    [0, 1_020],
+    [3, 2_400],
+    [4, 2_950],
+  ]);
+  const result = pipelineLatencies(sentAt, answeredAt, (i) => arrivedAt.get(i), 1_000, 1);
+
+  it('measures end to end from the send to the arrival, and counts what never arrived', () => {
+    expect(result.endToEnd).toEqual([20, 300, 50]);
+    expect(result.missing).toBe(1);
+  });
+
+  it('cuts both latencies into windows by send time, so a slow window shows whether its events waited for the answer or after it', () => {
+    expect(result.p99ByWindow).toEqual([20, 300]);
+    expect(result.answerP99ByWindow).toEqual([200, 5]);
   });
 });
