@@ -299,8 +299,12 @@ interface PipelineHooks {
 
 async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate: number, seconds: number, label: 'pipeline' | 'soak' | 'purge' | 'redeliver', out: DatabaseResults, hooks: PipelineHooks = {}): Promise<PipelineResult & { rssSamples: { atSeconds: number; rssBytes: number }[]; heapSamples: { atSeconds: number; bytes: number }[] }> {
   const sender = ctx.options.pipelineSender;
-  log(`${kind}: ${label}, ${rate.toFixed(0)} events/s for ${seconds} s, inline dispatcher${sender ? `, DISPATCH_SENDER=${sender}` : ''}`);
-  const service = await startService({ databaseUrl: db.url, dispatcher: 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: { ...serviceEnv(), ...hooks.env } });
+  const onWorker = ctx.options.layout === 'worker';
+  log(`${kind}: ${label}, ${rate.toFixed(0)} events/s for ${seconds} s, ${onWorker ? 'API with DISPATCHER=off and a worker, on Redis' : 'inline dispatcher'}${sender ? `, DISPATCH_SENDER=${sender}` : ''}`);
+  const layoutEnv: Record<string, string> = onWorker ? { REDIS_URL: ctx.options.redisUrl } : {};
+  const service = await startService({ databaseUrl: db.url, dispatcher: onWorker ? 'off' : 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: { ...layoutEnv, ...serviceEnv(), ...hooks.env } });
+  // Started after the API, which migrates the database the worker waits for.
+  const worker = onWorker ? await startService({ program: 'worker', databaseUrl: db.url, dispatcher: 'off', sender, logFile: join(ctx.runDir, `worker-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: { ...layoutEnv, ...serviceEnv(), ...hooks.env } }) : null;
   const stopWatching = hooks.onStarted?.(service) ?? (async () => undefined);
   try {
     const fx = await createFixtures(service.origin, ctx.receiverPort);
@@ -334,7 +338,7 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
         await sleep(QUEUE_SAMPLE_MS);
       }
     })();
-    const pids = { service: service.pid, database: kind === 'mysql' ? ctx.dbServerPid : null, receiver: ctx.receiver.pid, generator: process.pid };
+    const pids = { service: service.pid, ...(worker ? { worker: worker.pid } : {}), database: kind === 'mysql' ? ctx.dbServerPid : null, receiver: ctx.receiver.pid, generator: process.pid };
     const writes0 = await db.serverWrites();
     const cpu0 = probeCpu(pids);
     const load = await openLoop(sdkTarget(service, fx), { rate, seconds, maxInFlight: OPEN_LOOP_MAX_IN_FLIGHT, body: singleBody(fx, prefix) });
@@ -383,8 +387,9 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
     };
   } finally {
     await stopWatching();
+    await worker?.stop();
     await service.stop();
-    out.peakRssBytes = Math.max(out.peakRssBytes, service.peakRssBytes());
+    out.peakRssBytes = Math.max(out.peakRssBytes, service.peakRssBytes(), worker?.peakRssBytes() ?? 0);
   }
 }
 

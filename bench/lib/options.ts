@@ -35,6 +35,14 @@ export interface BenchOptions {
   pipelineRate: number | null;
   /** The sender of the pipeline (and soak); null: the service's default. */
   pipelineSender: 'got' | 'undici' | null;
+  /**
+   * Who dispatches in the pipeline phases: `inline`, the API process itself (the default, and
+   * the layout the targets are checked on); `worker`, an `npm run worker` process beside an API
+   * started with DISPATCHER=off, the two joined by Redis (MySQL only; shown, not checked).
+   */
+  layout: 'inline' | 'worker';
+  /** Redis for the worker layout. */
+  redisUrl: string;
   /** Rows older than the retention window seeded for the purge phase (events, deliveries, attempts in equal parts). */
   purgeRows: number;
   soak: boolean;
@@ -62,6 +70,8 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   pipelineSeconds: 60,
   pipelineRate: null,
   pipelineSender: null,
+  layout: 'inline',
+  redisUrl: 'redis://127.0.0.1:6379',
   purgeRows: 1_000_000,
   soak: false,
   soakMinutes: 10,
@@ -85,6 +95,9 @@ export const USAGE = `npm run bench -- [flags]
   --pipeline-seconds S       length of the whole-pipeline phase (default 60)
   --rate N                   pipeline events/s (default: half the measured single-event peak)
   --sender got|undici        DISPATCH_SENDER of the pipeline and soak (default: the service's default)
+  --layout inline|worker     who dispatches in the pipeline phases: the API process (default), or an
+                             \`npm run worker\` beside an API with DISPATCHER=off, joined by Redis (needs --db mysql)
+  --redis-url URL            Redis for --layout worker (default redis://127.0.0.1:6379; env BENCH_REDIS_URL)
   --purge-rows N             old rows seeded for the purge phase, purged while the pipeline runs (default 1000000)
   --soak                     also run the pipeline for --soak-minutes (default 10) and check RSS stays within ±10 %
   --soak-minutes M
@@ -98,6 +111,7 @@ export class OptionsError extends Error {}
 export function parseBenchArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): BenchOptions {
   const options: BenchOptions = { ...DEFAULT_OPTIONS, databases: [...DEFAULT_OPTIONS.databases], phases: [...DEFAULT_OPTIONS.phases] };
   if (env.BENCH_MYSQL_URL) options.mysqlUrl = env.BENCH_MYSQL_URL;
+  if (env.BENCH_REDIS_URL) options.redisUrl = env.BENCH_REDIS_URL;
   const args = [...argv];
   const value = (flag: string): string => {
     const v = args.shift();
@@ -171,6 +185,15 @@ export function parseBenchArgs(argv: readonly string[], env: Record<string, stri
         options.pipelineSender = v;
         break;
       }
+      case '--layout': {
+        const v = value(flag);
+        if (v !== 'inline' && v !== 'worker') throw new OptionsError(`--layout must be inline or worker, got "${v}"`);
+        options.layout = v;
+        break;
+      }
+      case '--redis-url':
+        options.redisUrl = value(flag);
+        break;
       case '--purge-rows':
         options.purgeRows = whole(flag, 3);
         break;
@@ -198,5 +221,8 @@ export function parseBenchArgs(argv: readonly string[], env: Record<string, stri
     }
   }
   if (options.phases.length === 0 && !options.soak) throw new OptionsError('--phases names no phase');
+  if (options.layout === 'worker' && options.databases.includes('sqlite')) {
+    throw new OptionsError('--layout worker needs --db mysql: the worker and the API share one MySQL server (SQLite is for a single process)');
+  }
   return options;
 }

@@ -209,9 +209,14 @@ function latencyLine(l: LatencySummary): string {
 
 export function renderDatabase(
   r: DatabaseResults,
-  options: Pick<BenchOptions, 'concurrency' | 'batchConcurrency' | 'deliveries'> & Partial<Pick<BenchOptions, 'pipelineRate'>>,
+  options: Pick<BenchOptions, 'concurrency' | 'batchConcurrency' | 'deliveries'> & Partial<Pick<BenchOptions, 'pipelineRate' | 'layout'>>,
   defaultSender: string,
 ): string {
+  // The pipeline's targets hold for the layout #18 set them on: half the peak, inline dispatcher.
+  const onWorker = options.layout === 'worker';
+  const pipelineChecked = options.pipelineRate == null && !onWorker;
+  const pipelineNotes = [options.pipelineRate == null ? null : '--rate', onWorker ? '--layout worker: API and worker' : null].filter(Boolean);
+  const pipelineAt = pipelineNotes.length > 0 ? ` (${pipelineNotes.join(', ')})` : '';
   const title = r.kind === 'mysql' ? 'MySQL (MariaDB)' : 'SQLite (better-sqlite3)';
   const targetsApply = r.kind === 'mysql';
   const t = (ok: boolean | null) => (targetsApply ? mark(ok) : '');
@@ -254,9 +259,8 @@ export function renderDatabase(
   if (r.pipeline) {
     const p = r.pipeline;
     // The targets are for half the single-event peak; at a rate given with --rate the figures are shown unchecked.
-    const halfPeak = options.pipelineRate == null;
-    const at = halfPeak ? ' (half the single-event peak)' : ' (--rate)';
-    const tp = (ok: boolean | null) => (halfPeak ? t(ok) : '');
+    const at = options.pipelineRate == null && !onWorker ? ' (half the single-event peak)' : pipelineAt;
+    const tp = (ok: boolean | null) => (pipelineChecked ? t(ok) : '');
     rows.push(`| pipeline at ${fmt(p.rate)} events/s${at} for ${fmt(p.seconds)} s: queue growth (deliveries/s) | ${fmt(p.queue.growthPerSecond, 1)} (max depth ${fmt(p.queue.maxDepth)}, final ${fmt(p.queue.finalDepth)}) | | | does not grow | ${tp(!p.queue.grows && p.shed === 0)} |`);
     rows.push(`| pipeline: recordEvent → postback arrival p50 / p95 / p99 (ms) | ${fmt(p.endToEnd.p50, 1)} / ${fmt(p.endToEnd.p95, 1)} / ${fmt(p.endToEnd.p99, 1)} | | | p99 < ${TARGETS.pipelineP99Ms} | ${tp(Number.isFinite(p.endToEnd.p99) && p.endToEnd.p99 < TARGETS.pipelineP99Ms && p.missing === 0)} |`);
     rows.push(`| pipeline: service CPU per event (µs) | ${fmt(p.cpuMicrosPerEvent.service ?? Number.NaN)} | | | ≤ ${TARGETS.pipelineServiceCpuMicros} | ${tp(atMost(p.cpuMicrosPerEvent.service, TARGETS.pipelineServiceCpuMicros))} |`);
@@ -291,8 +295,8 @@ export function renderDatabase(
   if (r.soak) {
     const s = r.soak;
     // Like the pipeline's, the soak's queue and p99 targets are for half the single-event peak.
-    const ts = (ok: boolean | null) => (options.pipelineRate == null ? t(ok) : '');
-    rows.push(`| soak ${fmt(s.minutes)} min at ${fmt(s.rate)} events/s${options.pipelineRate == null ? '' : ' (--rate)'}: queue growth (deliveries/s) | ${fmt(s.queue.growthPerSecond, 2)} (max depth ${fmt(s.queue.maxDepth)}, final ${fmt(s.queue.finalDepth)}) | | | does not grow | ${ts(!s.queue.grows)} |`);
+    const ts = (ok: boolean | null) => (pipelineChecked ? t(ok) : '');
+    rows.push(`| soak ${fmt(s.minutes)} min at ${fmt(s.rate)} events/s${pipelineAt}: queue growth (deliveries/s) | ${fmt(s.queue.growthPerSecond, 2)} (max depth ${fmt(s.queue.maxDepth)}, final ${fmt(s.queue.finalDepth)}) | | | does not grow | ${ts(!s.queue.grows)} |`);
     rows.push(`| soak: recordEvent → postback arrival p50 / p95 / p99 (ms) | ${fmt(s.endToEnd.p50, 1)} / ${fmt(s.endToEnd.p95, 1)} / ${fmt(s.endToEnd.p99, 1)} | | | p99 < ${TARGETS.soakP99Ms} | ${ts(Number.isFinite(s.endToEnd.p99) && s.endToEnd.p99 < TARGETS.soakP99Ms)} |`);
     rows.push(`| soak: mean RSS, last third vs first third after ${fmt(s.warmupSeconds)} s | ${mb(s.rss.finalBytes)} vs ${mb(s.rss.referenceBytes)} (${s.rss.finalBytes >= s.rss.referenceBytes ? '+' : '−'}${fmt(s.rss.maxDeviation * 100, 1)} %) | | | within ±10 % | ${t(s.rss.stable)} |`);
     details.push(`- soak: end to end ${latencyLine(s.endToEnd)}; queue growth ${fmt(s.queue.growthPerSecond, 2)}/s, max depth ${fmt(s.queue.maxDepth)}; RSS ${mb(s.rss.minBytes)} to ${mb(s.rss.maxBytes)} (it saws with the garbage collector), trend ${fmt(s.rss.trendBytesPerMinute / 2 ** 20, 1)} MB/min over ${s.samples} samples.`);
@@ -312,7 +316,7 @@ export function renderReport(results: DatabaseResults[], meta: { startedAt: Date
     `## Latest run`,
     '',
     `${meta.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${fmt(minutes, 1)} min, ${meta.machine}.`,
-    `Settings: ${o.warmupSeconds}+${o.durationSeconds} s per ingest phase (single events: ${o.rounds} alternating rounds), ${o.concurrency} in flight, batches of ${o.batchSize} with ${o.batchConcurrency} in flight, ${fmt(o.deliveries)} deliveries per drain (after ${fmt(o.drainWarmup)} unmeasured), pipeline ${o.pipelineSeconds} s${o.pipelineRate ? ` at ${o.pipelineRate}/s` : ' at half the single-event rate'}.`,
+    `Settings: ${o.warmupSeconds}+${o.durationSeconds} s per ingest phase (single events: ${o.rounds} alternating rounds), ${o.concurrency} in flight, batches of ${o.batchSize} with ${o.batchConcurrency} in flight, ${fmt(o.deliveries)} deliveries per drain (after ${fmt(o.drainWarmup)} unmeasured), pipeline ${o.pipelineSeconds} s${o.pipelineRate ? ` at ${o.pipelineRate}/s` : ' at half the single-event rate'}${o.layout === 'worker' ? ', dispatched by an `npm run worker` beside an API with DISPATCHER=off (--layout worker)' : ''}.`,
     '',
   ];
   return [...head, ...results.map((r) => renderDatabase(r, o, meta.defaultSender ?? 'got'))].join('\n');

@@ -8,6 +8,7 @@ import { request } from 'undici';
 
 export const BENCH_ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 export const MAIN_JS = resolve(__dirname, '..', '..', 'src', 'main.js');
+export const WORKER_JS = resolve(__dirname, '..', '..', 'src', 'worker.js');
 
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -94,15 +95,22 @@ export interface StartServiceOptions {
   logFile: string;
   profileDir?: string | null;
   extraEnv?: Record<string, string>;
+  /**
+   * `api` (default): `node dist/src/main.js`, the API with DISPATCHER as given. `worker`:
+   * `npm run worker`'s `node dist/src/worker.js`, the dispatcher alone, its /healthz on
+   * WORKER_PORT; it waits for the API to have migrated the database.
+   */
+  program?: 'api' | 'worker';
 }
 
 export async function startService(options: StartServiceOptions): Promise<ServiceProcess> {
   const port = await freePort();
+  const worker = options.program === 'worker';
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     NODE_ENV: 'production',
-    PORT: String(port),
+    ...(worker ? { WORKER_PORT: String(port) } : { PORT: String(port) }),
     DATABASE_URL: options.databaseUrl,
     ADMIN_API_KEY: BENCH_ADMIN_KEY,
     DISPATCHER: options.dispatcher,
@@ -114,7 +122,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   const extraNodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const nodeArgs = [...extraNodeArgs, ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])];
   const log = openSync(options.logFile, 'a');
-  const child = trackChild(spawn(process.execPath, [...nodeArgs, MAIN_JS], { env, stdio: ['ignore', log, log] }));
+  const child = trackChild(spawn(process.execPath, [...nodeArgs, worker ? WORKER_JS : MAIN_JS], { env, stdio: ['ignore', log, log] }));
   closeSync(log);
   const origin = `http://127.0.0.1:${port}`;
   let exited = false;

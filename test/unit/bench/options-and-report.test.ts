@@ -26,6 +26,17 @@ describe('bench options', () => {
     expect(() => parseBenchArgs(['--drain-warmup', '-1'])).toThrow(/--drain-warmup/);
   });
 
+  it('dispatches the pipeline inline unless --layout worker asks for a worker beside the API, on MySQL and Redis', () => {
+    expect(DEFAULT_OPTIONS.layout).toBe('inline');
+    expect(parseBenchArgs(['--db', 'mysql', '--layout', 'worker'])).toMatchObject({ layout: 'worker', redisUrl: 'redis://127.0.0.1:6379' });
+    expect(parseBenchArgs(['--db', 'mysql', '--layout', 'worker'], { BENCH_REDIS_URL: 'redis://cache:6380' }).redisUrl).toBe('redis://cache:6380');
+    expect(parseBenchArgs(['--db', 'mysql', '--layout', 'worker', '--redis-url', 'redis://r:1'], { BENCH_REDIS_URL: 'redis://cache:6380' }).redisUrl).toBe('redis://r:1');
+    // The default --db is both: a worker cannot share the API's SQLite file.
+    expect(() => parseBenchArgs(['--layout', 'worker'])).toThrow(/--layout worker needs --db mysql/);
+    expect(() => parseBenchArgs(['--db', 'sqlite', '--layout', 'worker'])).toThrow(OptionsError);
+    expect(() => parseBenchArgs(['--layout', 'cluster'])).toThrow(/--layout must be inline or worker, got "cluster"/);
+  });
+
   it('takes the MySQL server from BENCH_MYSQL_URL unless a flag names one', () => {
     expect(parseBenchArgs([], { BENCH_MYSQL_URL: 'mysql://u:p@db:3307' }).mysqlUrl).toBe('mysql://u:p@db:3307');
     expect(parseBenchArgs(['--mysql-url', 'mysql://x@y'], { BENCH_MYSQL_URL: 'mysql://u:p@db:3307' }).mysqlUrl).toBe('mysql://x@y');
@@ -125,6 +136,14 @@ describe('bench report: the targets of issue #18', () => {
     expect(byHand).not.toContain('✅');
     // SQLite has no MariaDB row.
     expect(renderDatabase({ kind: 'sqlite', pipeline: pipeline(45, { service: 190 }), peakRssBytes: 0 }, options, 'undici')).not.toContain('MariaDB CPU');
+  });
+
+  it('shows a pipeline dispatched by a worker with the worker\'s CPU, and checks no target on it', () => {
+    const onWorker = renderDatabase({ kind: 'mysql', pipeline: pipeline(45, { service: 150, worker: 40, database: 90 }), peakRssBytes: 0 }, { ...options, layout: 'worker' }, 'undici');
+    expect(onWorker).toContain('| pipeline at 2,000 events/s (--layout worker: API and worker) for 60 s');
+    expect(onWorker).not.toContain('✅');
+    expect(onWorker).toContain('CPU µs per event: service 150, worker 40, MariaDB 90');
+    expect(renderDatabase({ kind: 'mysql', pipeline: pipeline(45, { service: 150, database: 90 }), peakRssBytes: 0 }, { ...options, layout: 'inline' }, 'undici')).toContain('| p99 < 50 | ✅ |');
   });
 
   it('divides the growth of each server counter by the events', () => {
