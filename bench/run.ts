@@ -19,7 +19,7 @@ import { ask, monotonicMs, waitFor } from './lib/ipc';
 import { closedLoop, mergeRounds, openLoop, type ClosedLoopResult, type OpenLoopResult, type Target } from './lib/load';
 import { OptionsError, parseBenchArgs, USAGE, WARMUP_SENDS, type BenchDatabase, type BenchOptions } from './lib/options';
 import { renderReport, replaceResultsSection, type DatabaseResults, type DrainResult, type BareSendResult, type PipelineResult, type SoakResult } from './lib/report';
-import { benchChild, BENCH_ADMIN_KEY, createFixtures, killLiveChildren, MAIN_JS, memoryOf, startService, stopChild, type Fixtures, type ServiceProcess } from './lib/service';
+import { benchChild, BENCH_ADMIN_KEY, createFixtures, killLiveChildren, MAIN_JS, memoryOf, WORKER_JS, startService, stopChild, type Fixtures, type ServiceProcess } from './lib/service';
 import { batchBody, eventInput, RECORD_MANY, singleBody } from './lib/bodies';
 import { pipelineLatencies, queueVerdict, rateBetween, rssVerdict, summarizeLatencies } from './lib/stats';
 import { loadConfig } from '../src/config/config';
@@ -302,11 +302,15 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
   const onWorker = ctx.options.layout === 'worker';
   log(`${kind}: ${label}, ${rate.toFixed(0)} events/s for ${seconds} s, ${onWorker ? 'API with DISPATCHER=off and a worker, on Redis' : 'inline dispatcher'}${sender ? `, DISPATCH_SENDER=${sender}` : ''}`);
   const layoutEnv: Record<string, string> = onWorker ? { REDIS_URL: ctx.options.redisUrl } : {};
-  const service = await startService({ databaseUrl: db.url, dispatcher: onWorker ? 'off' : 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: { ...layoutEnv, ...serviceEnv(), ...hooks.env } });
-  // Started after the API, which migrates the database the worker waits for.
-  const worker = onWorker ? await startService({ program: 'worker', databaseUrl: db.url, dispatcher: 'off', sender, logFile: join(ctx.runDir, `worker-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: { ...layoutEnv, ...serviceEnv(), ...hooks.env } }) : null;
+  // --redis-url wins over BENCH_SERVICE_ENV, as --sender wins over the service's default.
+  const env = { ...serviceEnv(), ...hooks.env, ...layoutEnv };
+  const service = await startService({ databaseUrl: db.url, dispatcher: onWorker ? 'off' : 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: env });
+  let worker: ServiceProcess | null = null;
   const stopWatching = hooks.onStarted?.(service) ?? (async () => undefined);
   try {
+    // Started after the API, which migrates the database the worker waits for; inside the
+    // try, so that a worker that cannot start stops the API too.
+    if (onWorker) worker = await startService({ program: 'worker', databaseUrl: db.url, dispatcher: 'off', sender, logFile: join(ctx.runDir, `worker-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: env });
     const fx = await createFixtures(service.origin, ctx.receiverPort);
     // Warm up at the same rate (JIT, pools, caches), then let that backlog drain before measuring.
     const warmup = Math.max(3, ctx.options.warmupSeconds);
@@ -342,6 +346,8 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
     const writes0 = await db.serverWrites();
     const cpu0 = probeCpu(pids);
     const load = await openLoop(sdkTarget(service, fx), { rate, seconds, maxInFlight: OPEN_LOOP_MAX_IN_FLIGHT, body: singleBody(fx, prefix) });
+    // The API answers on without it: only the missing postbacks would tell, much later.
+    if (worker && worker.child.exitCode !== null) throw new Error(`the worker exited during the ${label} (code ${worker.child.exitCode}); see ${join(ctx.runDir, `worker-${kind}-${label}.log`)}`);
     const cpu = cpuPerUnit(cpu0, probeCpu(pids), load.ok);
     sampling = false;
     await sampler;
@@ -358,7 +364,7 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
     const writes1 = writes0 && depthAfter === 0 ? await db.serverWrites() : null;
     const stats = await ask<{ type: 'stats'; count: number; duplicates: number; arrivals: [string, number][] }>(ctx.receiver, { type: 'stats', withArrivals: true });
     const arrivals = new Map(stats.arrivals);
-    const { endToEnd: latencies, missing, p99ByWindow, answerP99ByWindow } = pipelineLatencies(load.sentAt, load.answeredAt, (i) => arrivals.get(`${prefix}-${i}`), t0, LATENCY_WINDOW_SECONDS);
+    const { endToEnd: latencies, missing, p99ByWindow, answerP99ByWindow } = pipelineLatencies(load.sentAt, load.answeredAt, (i) => arrivals.get(`${prefix}-${i}`), t0, LATENCY_WINDOW_SECONDS, seconds);
     const loadSamples = samples.filter((s) => s.atSeconds <= seconds);
     return {
       rate,
@@ -594,7 +600,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npm run build (npm run bench builds first)`);
+  for (const built of [MAIN_JS, WORKER_JS]) {
+    if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build (npm run bench builds first)`);
+  }
   if (options.profileDir) mkdirSync(resolve(options.profileDir), { recursive: true });
   if (options.profileDir) options.profileDir = resolve(options.profileDir);
   const runDir = mkdtempSync(join(tmpdir(), 'postback-bench-'));

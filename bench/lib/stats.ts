@@ -142,9 +142,12 @@ export interface PipelineLatencies {
 /**
  * A pipeline's latencies from the load generator's send and answer times (NaN: not sent, or
  * no good answer) and each request's arrival time at the receiver, cut into windows by send
- * time from `t0`. All times are on one monotonic clock, in ms.
+ * time from `t0`. All times are on one monotonic clock, in ms. The load lasts `loadSeconds`;
+ * its last sends, a few ms past that (the load starts a little after t0), count in its last
+ * window instead of making a window of their own.
  */
-export function pipelineLatencies(sentAt: Float64Array, answeredAt: Float64Array, arrivedAt: (index: number) => number | undefined, t0: number, windowSeconds: number): PipelineLatencies {
+export function pipelineLatencies(sentAt: Float64Array, answeredAt: Float64Array, arrivedAt: (index: number) => number | undefined, t0: number, windowSeconds: number, loadSeconds: number): PipelineLatencies {
+  const lastWindow = Math.max(0, Math.ceil(loadSeconds / windowSeconds) - 1);
   const endToEnd: number[] = [];
   const windows: number[][] = [];
   const answerWindows: number[][] = [];
@@ -152,7 +155,7 @@ export function pipelineLatencies(sentAt: Float64Array, answeredAt: Float64Array
   for (let i = 0; i < sentAt.length; i++) {
     const sent = sentAt[i] as number;
     if (Number.isNaN(sent)) continue;
-    const w = Math.floor((sent - t0) / 1000 / windowSeconds);
+    const w = Math.min(lastWindow, Math.floor((sent - t0) / 1000 / windowSeconds));
     const answered = answeredAt[i] as number;
     if (!Number.isNaN(answered)) (answerWindows[w] ??= []).push(answered - sent);
     const arrived = arrivedAt(i);

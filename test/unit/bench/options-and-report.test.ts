@@ -140,7 +140,8 @@ describe('bench report: the targets of issue #18', () => {
 
   it('shows a pipeline dispatched by a worker with the worker\'s CPU, and checks no target on it', () => {
     const onWorker = renderDatabase({ kind: 'mysql', pipeline: pipeline(45, { service: 150, worker: 40, database: 90 }), peakRssBytes: 0 }, { ...options, layout: 'worker' }, 'undici');
-    expect(onWorker).toContain('| pipeline at 2,000 events/s (--layout worker: API and worker) for 60 s');
+    expect(onWorker).toContain('| pipeline at 2,000 events/s (half the single-event peak, --layout worker: API and worker) for 60 s');
+    expect(onWorker).toContain("| pipeline: API process (the worker's is in the details) CPU per event (µs) | 150 |");
     expect(onWorker).not.toContain('✅');
     expect(onWorker).toContain('CPU µs per event: service 150, worker 40, MariaDB 90');
     expect(renderDatabase({ kind: 'mysql', pipeline: pipeline(45, { service: 150, database: 90 }), peakRssBytes: 0 }, { ...options, layout: 'inline' }, 'undici')).toContain('| p99 < 50 | ✅ |');
@@ -196,6 +197,13 @@ describe('bench report: the targets of issue #18', () => {
     expect(byHand).toContain('| p99 < 250 |  |');
     expect(byHand).toContain('| within ±10 % | ✅ |');
   });
+
+  it('checks no soak target on the worker layout, whose RSS samples are the API\'s alone', () => {
+    const onWorker = renderDatabase({ kind: 'mysql', soak: { minutes: 10, rate: 2000, warmupSeconds: 60, samples: 300, rss: { stable: true, referenceBytes: 1, finalBytes: 1, maxDeviation: 0, minBytes: 1, maxBytes: 1, trendBytesPerMinute: 0 } as never, endToEnd: { count: 1, p50: 9, p95: 30, p99: 143, max: 200 }, queue: { growthPerSecond: 0, finalDepth: 2, maxDepth: 90, grows: false } }, peakRssBytes: 0 }, { ...options, layout: 'worker' }, 'undici');
+    expect(onWorker).toContain('(--layout worker: API and worker)');
+    expect(onWorker).toContain('| within ±10 % |  |');
+    expect(onWorker).not.toContain('✅');
+  });
 });
 
 describe('bench report: the drains', () => {
@@ -244,6 +252,11 @@ describe('bench report: the redeliver phase', () => {
     expect(text).toContain(`| recordEvent answer p99 (ms) while redeliverMany re-queues 40,000 | ${withP99}.0 with | 20.0 without |`);
     expect(text).toContain(`| ≤ 2 × | ${verdict} |`);
     expect(text).toContain('redeliverMany queued 40,000 (skipped 0) and answered in 900 ms');
+  });
+
+  it('leaves the redeliver phase unchecked on the worker layout', () => {
+    const results: DatabaseResults = { kind: 'mysql', pipeline: pipelineWith(20), redeliver: { queued: 40_000, skipped: 0, callMs: 900, pipeline: pipelineWith(30) }, peakRssBytes: 0 };
+    expect(renderDatabase(results, { ...options, layout: 'worker' }, 'undici')).toContain('| ≤ 2 × |  |');
   });
 });
 

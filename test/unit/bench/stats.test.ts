@@ -110,7 +110,7 @@ describe('pipelineLatencies', () => {
     [3, 2_400],
     [4, 2_950],
   ]);
-  const result = pipelineLatencies(sentAt, answeredAt, (i) => arrivedAt.get(i), 1_000, 1);
+  const result = pipelineLatencies(sentAt, answeredAt, (i) => arrivedAt.get(i), 1_000, 1, 2);
 
   it('measures end to end from the send to the arrival, and counts what never arrived', () => {
     expect(result.endToEnd).toEqual([20, 300, 50]);
@@ -120,5 +120,12 @@ describe('pipelineLatencies', () => {
   it('cuts both latencies into windows by send time, so a slow window shows whether its events waited for the answer or after it', () => {
     expect(result.p99ByWindow).toEqual([20, 300]);
     expect(result.answerP99ByWindow).toEqual([200, 5]);
+  });
+
+  it('counts the sends just past the load\'s end in its last window, not in a window of their own', () => {
+    // A 2 s load in 1 s windows: its last send, 2 ms past t0 + 2 s, belongs to the second window.
+    const late = pipelineLatencies(Float64Array.from([1_000, 2_500, 3_002]), Float64Array.from([1_005, 2_510, 3_090]), () => 3_100, 1_000, 1, 2);
+    expect(late.p99ByWindow).toHaveLength(2);
+    expect(late.answerP99ByWindow).toEqual([5, 88]);
   });
 });
