@@ -306,11 +306,12 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
   const env = { ...serviceEnv(), ...hooks.env, ...layoutEnv };
   const service = await startService({ databaseUrl: db.url, dispatcher: onWorker ? 'off' : 'inline', sender, logFile: join(ctx.runDir, `service-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: env });
   let worker: ServiceProcess | null = null;
+  const workerLog = join(ctx.runDir, `worker-${kind}-${label}.log`);
   const stopWatching = hooks.onStarted?.(service) ?? (async () => undefined);
   try {
     // Started after the API, which migrates the database the worker waits for; inside the
     // try, so that a worker that cannot start stops the API too.
-    if (onWorker) worker = await startService({ program: 'worker', databaseUrl: db.url, dispatcher: 'off', sender, logFile: join(ctx.runDir, `worker-${kind}-${label}.log`), profileDir: ctx.options.profileDir, extraEnv: env });
+    if (onWorker) worker = await startService({ program: 'worker', databaseUrl: db.url, dispatcher: 'off', sender, logFile: workerLog, profileDir: ctx.options.profileDir, extraEnv: env });
     const fx = await createFixtures(service.origin, ctx.receiverPort);
     // Warm up at the same rate (JIT, pools, caches), then let that backlog drain before measuring.
     const warmup = Math.max(3, ctx.options.warmupSeconds);
@@ -347,7 +348,7 @@ async function pipeline(ctx: RunContext, db: BenchDb, kind: BenchDatabase, rate:
     const cpu0 = probeCpu(pids);
     const load = await openLoop(sdkTarget(service, fx), { rate, seconds, maxInFlight: OPEN_LOOP_MAX_IN_FLIGHT, body: singleBody(fx, prefix) });
     // The API answers on without it: only the missing postbacks would tell, much later.
-    if (worker && worker.child.exitCode !== null) throw new Error(`the worker exited during the ${label} (code ${worker.child.exitCode}); see ${join(ctx.runDir, `worker-${kind}-${label}.log`)}`);
+    if (worker && worker.child.exitCode !== null) throw new Error(`the worker exited during the ${label} (code ${worker.child.exitCode}); see ${workerLog}`);
     const cpu = cpuPerUnit(cpu0, probeCpu(pids), load.ok);
     sampling = false;
     await sampler;
