@@ -200,7 +200,7 @@ export function createDispatcher(core: CoreServices, options: { wakeOnRemoteQueu
     clock: core.clock,
     logger: core.logger,
     observer: core.metrics.dispatchObserver(),
-    settings: { concurrency: config.dispatchConcurrency, callbackConcurrency: callbackConcurrency(config), retry: retrySettings(config) },
+    settings: { concurrency: config.dispatchConcurrency, batchSize: config.dispatchBatchSize, callbackConcurrency: callbackConcurrency(config), retry: retrySettings(config) },
   });
   if (options.wakeOnRemoteQueues) core.pubsub.on('deliveries-queued', () => dispatcher.wake());
   return dispatcher;

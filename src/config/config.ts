@@ -16,6 +16,11 @@ export interface Config {
   workerPort: number | null;
   dispatchConcurrency: number;
   /**
+   * DISPATCH_BATCH_SIZE: deliveries one claim takes and results one recording carries, at most,
+   * and the results that may wait to be recorded. Never below dispatchConcurrency.
+   */
+  dispatchBatchSize: number;
+  /**
    * DISPATCH_CALLBACK_CONCURRENCY: requests out to one callback at once. 'adaptive' or null
    * (unset): learnt per callback from its answer times and from what the process keeps queuing
    * for it (dispatch/adaptive-concurrency.ts); a number: fixed.
@@ -170,6 +175,7 @@ export function loadConfig(env: Env): Config {
   if (adminApiKey !== null && adminApiKey.length < 16) {
     throw new ConfigError('ADMIN_API_KEY must be at least 16 characters long');
   }
+  const dispatchConcurrency = intSetting(env, 'DISPATCH_CONCURRENCY', 64, 1, 10_000);
   const config: Config = {
     port: intSetting(env, 'PORT', 4000, 0, 65535),
     database: parseDatabaseUrl(env.DATABASE_URL?.trim() || 'sqlite:./data/postbacks.sqlite'),
@@ -177,7 +183,8 @@ export function loadConfig(env: Env): Config {
     adminApiKey,
     dispatcher: choiceSetting(env, 'DISPATCHER', ['inline', 'off'] as const, 'inline'),
     workerPort: env.WORKER_PORT?.trim() ? intSetting(env, 'WORKER_PORT', 0, 0, 65535) : null,
-    dispatchConcurrency: intSetting(env, 'DISPATCH_CONCURRENCY', 64, 1, 10_000),
+    dispatchConcurrency,
+    dispatchBatchSize: dispatchBatchSizeSetting(env, dispatchConcurrency),
     dispatchCallbackConcurrency: callbackConcurrencySetting(env),
     dispatchBackoffBaseMs: intSetting(env, 'DISPATCH_BACKOFF_BASE_MS', 5000, 1, 86_400_000),
     dispatchBackoffMaxMs: intSetting(env, 'DISPATCH_BACKOFF_MAX_MS', 21_600_000, 1, 7 * 86_400_000),
@@ -206,6 +213,23 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError('DISPATCH_BACKOFF_MAX_MS must not be below DISPATCH_BACKOFF_BASE_MS');
   }
   return config;
+}
+
+/**
+ * Batches of 256 by default, whatever the requests out: a claim or a recording is a commit, and
+ * at 64 per commit the dispatcher, not the database, was what the pipeline waited for at half
+ * the peak ingest rate (BENCHMARKS.md, "Batches larger than the requests out").
+ */
+export const DEFAULT_DISPATCH_BATCH_SIZE = 256;
+
+function dispatchBatchSizeSetting(env: Env, concurrency: number): number {
+  const unset = env.DISPATCH_BATCH_SIZE === undefined || env.DISPATCH_BATCH_SIZE === '';
+  if (unset) return Math.max(DEFAULT_DISPATCH_BATCH_SIZE, concurrency);
+  const size = intSetting(env, 'DISPATCH_BATCH_SIZE', DEFAULT_DISPATCH_BATCH_SIZE, 1, 10_000);
+  if (size < concurrency) {
+    throw new ConfigError(`DISPATCH_BATCH_SIZE (${size}) must not be below DISPATCH_CONCURRENCY (${concurrency}): a claim must be able to fill every free slot`);
+  }
+  return size;
 }
 
 function rateLimit(env: Env, role: string, perSecond: number, burst: number): RateLimit {

@@ -15,8 +15,8 @@
 //
 // Two limits on sending: DISPATCH_CONCURRENCY requests out in all, and each callback's own
 // limit, learnt from its answer times (adaptive-concurrency.ts). Claims and recordings are
-// sized by DISPATCH_CONCURRENCY whatever the callbacks' limits: their batches are what makes
-// a drain fast, not the number of requests out.
+// sized by DISPATCH_BATCH_SIZE (at least DISPATCH_CONCURRENCY) whatever those limits: their
+// batches are what makes a drain fast, not the number of requests out.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../common/clock';
@@ -85,8 +85,14 @@ export const NO_OP_OBSERVER: DispatchObserver = {
 };
 
 export interface DispatcherSettings {
-  /** DISPATCH_CONCURRENCY: attempts in flight at most. */
+  /** DISPATCH_CONCURRENCY: requests out at most. */
   concurrency: number;
+  /**
+   * DISPATCH_BATCH_SIZE: the slots that size claims, reservations and recordings (claimed and
+   * not yet answered, half as many again claimed ahead; answers waiting to be recorded). Never
+   * below `concurrency`, which it is when unset.
+   */
+  batchSize?: number;
   /**
    * Requests out to one callback at once (DISPATCH_CALLBACK_CONCURRENCY): learnt per callback
    * between minLimit and maxLimit (CallbackConcurrency). Unset here: every callback may have
@@ -137,8 +143,8 @@ export interface DispatcherDeps {
  * claim's worth, so a drain to one callback with a low limit still claims in large batches
  * (their leases run while they wait; one that runs short is released unsent).
  */
-export function maxWaitingForCallbacks(concurrency: number): number {
-  return concurrency + claimAhead(concurrency);
+export function maxWaitingForCallbacks(batchSize: number): number {
+  return batchSize + claimAhead(batchSize);
 }
 
 /** A queued delivery that may be sent now: PENDING and due (not delayed by delaySeconds or a retry). */
@@ -152,8 +158,8 @@ export function newWorkerId(): string {
 }
 
 /** How many deliveries are claimed beyond the free slots (see Dispatcher.ready). */
-export function claimAhead(concurrency: number): number {
-  return Math.floor(concurrency / 2);
+export function claimAhead(batchSize: number): number {
+  return Math.floor(batchSize / 2);
 }
 
 /**
@@ -162,9 +168,9 @@ export function claimAhead(concurrency: number): number {
  * recording. When nothing is in flight any free slot is enough, so an idle process starts a
  * single new delivery at once.
  */
-export function worthClaiming(free: number, inFlight: number, concurrency: number): boolean {
+export function worthClaiming(free: number, inFlight: number, batchSize: number): boolean {
   if (free <= 0) return false;
-  return inFlight === 0 || free >= Math.max(1, Math.floor(concurrency / 8));
+  return inFlight === 0 || free >= Math.max(1, Math.floor(batchSize / 8));
 }
 
 export class Dispatcher {
@@ -181,13 +187,13 @@ export class Dispatcher {
    * as the answer is in, so the next claim overlaps with recording the last results instead of
    * waiting for them (under load the loop would otherwise go claim, send, record, claim… in
    * lock-step, idle during every claim). Results waiting to be recorded are bounded too: no
-   * claim while `concurrency` of them wait.
+   * claim while `batchSize` of them wait.
    */
   private sending = 0;
   /**
    * Claimed ahead of a free slot, in claim order: under load the next claim runs while slots
    * are still busy, so a slot that frees starts its next attempt at once instead of waiting a
-   * claim's round trips. At most half of DISPATCH_CONCURRENCY; given back on stop. Queued per
+   * claim's round trips. At most half of batchSize; given back on stop. Queued per
    * callback (ready-queue.ts): a callback at its own limit keeps its claims there.
    */
   private readonly ready = new ReadyQueue<ClaimedDelivery>();
@@ -229,8 +235,11 @@ export class Dispatcher {
   /** Whether a callback's own limit can ever be below DISPATCH_CONCURRENCY (not when DISPATCH_CALLBACK_CONCURRENCY fixes it there). */
   private readonly callbacksMayWait: boolean;
   private readonly monotonicMs: () => number;
+  /** settings.batchSize, never below settings.concurrency. */
+  private readonly batchSize: number;
 
   constructor(private readonly deps: DispatcherDeps) {
+    this.batchSize = Math.max(deps.settings.batchSize ?? 0, deps.settings.concurrency);
     this.callbackLimits = deps.settings.callbackConcurrency ?? fixedCallbackConcurrency(deps.settings.concurrency);
     this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
     this.perCallback = new CallbackConcurrency(this.callbackLimits, deps.random, this.monotonicMs);
@@ -267,7 +276,7 @@ export class Dispatcher {
     };
     const { minLimit, maxLimit } = this.callbackLimits;
     const callbackConcurrency = minLimit === maxLimit ? maxLimit : `adaptive ${minLimit}–${maxLimit}`;
-    this.log.info({ concurrency: this.deps.settings.concurrency, callbackConcurrency }, 'dispatcher started');
+    this.log.info({ concurrency: this.deps.settings.concurrency, batchSize: this.batchSize, callbackConcurrency }, 'dispatcher started');
     const health = this.deps.health;
     if (health) {
       // Nothing is claimed before the paused and disabled callbacks are known.
@@ -340,12 +349,12 @@ export class Dispatcher {
   reserve(deliveries: readonly Delivery[], keys: (delivery: Delivery) => SigningKeys): QueueReservation | null {
     if (this.state !== 'running') return null;
     if (this.deps.health && !this.deps.health.ready) return null;
-    const { concurrency } = this.deps.settings;
-    if (this.inFlight.size - this.sending >= concurrency) return null;
+    const { batchSize } = this;
+    if (this.inFlight.size - this.sending >= batchSize) return null;
     // Those of a callback at its own limit wait in `ready` once started, as claimed ones do, within the same bound.
     const waiting = this.waitingForCallbacks();
-    if (waiting + this.reservedSlots >= maxWaitingForCallbacks(concurrency)) return null;
-    const free = concurrency - this.sending - (this.ready.length - waiting) - this.reservedSlots;
+    if (waiting + this.reservedSlots >= maxWaitingForCallbacks(batchSize)) return null;
+    const free = batchSize - this.sending - (this.ready.length - waiting) - this.reservedSlots;
     if (free <= 0) return null;
     const now = this.deps.clock.now().getTime();
     // What claimOptions() leaves out, asked per callback: no set of every held callback per call.
@@ -480,17 +489,17 @@ export class Dispatcher {
   }
 
   private async claimWhatFits(): Promise<void> {
-    const { concurrency } = this.deps.settings;
+    const { batchSize } = this;
     // Not before the paused, disabled and limited callbacks are known.
     if (this.deps.health && !this.deps.health.ready) return;
     if (this.deps.health && this.scanDue) await this.startProbes();
     while (this.state === 'running') {
-      if (this.inFlight.size - this.sending >= concurrency) return;
+      if (this.inFlight.size - this.sending >= batchSize) return;
       // Claims waiting for their own callback's limit leave the slots to other callbacks' claims, up to a point.
       const waiting = this.waitingForCallbacks();
-      if (waiting >= maxWaitingForCallbacks(concurrency)) return;
-      const free = concurrency + claimAhead(concurrency) - this.sending - (this.ready.length - waiting) - this.reservedSlots;
-      if (!worthClaiming(free, this.sending + this.ready.length, concurrency)) return;
+      if (waiting >= maxWaitingForCallbacks(batchSize)) return;
+      const free = batchSize + claimAhead(batchSize) - this.sending - (this.ready.length - waiting) - this.reservedSlots;
+      if (!worthClaiming(free, this.sending + this.ready.length, batchSize)) return;
 
       if (this.announced.size > 0) {
         const announced = takeFirst(this.announced, free);

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       adminApiKey: null,
       dispatcher: 'inline',
       dispatchConcurrency: 64,
+      dispatchBatchSize: 256,
       dispatchCallbackConcurrency: null,
       dispatchBackoffBaseMs: 5000,
       dispatchBackoffMaxMs: 21_600_000,
@@ -43,6 +44,8 @@ describe('loadConfig', () => {
     ['RETENTION_DAYS', { RETENTION_DAYS: '-1' }],
     ['RETENTION_BATCH_SIZE', { RETENTION_BATCH_SIZE: '0' }],
     ['DISPATCH_CONCURRENCY', { DISPATCH_CONCURRENCY: '0' }],
+    ['DISPATCH_BATCH_SIZE', { DISPATCH_BATCH_SIZE: 'big' }],
+    ['DISPATCH_BATCH_SIZE', { DISPATCH_BATCH_SIZE: '0' }],
     ['DISPATCH_CALLBACK_CONCURRENCY', { DISPATCH_CALLBACK_CONCURRENCY: 'auto' }],
     ['DISPATCH_CALLBACK_CONCURRENCY', { DISPATCH_CALLBACK_CONCURRENCY: '0' }],
     ['DISPATCH_BACKOFF_BASE_MS', { DISPATCH_BACKOFF_BASE_MS: '-5' }],
@@ -67,6 +70,16 @@ describe('loadConfig', () => {
   it('reads DISPATCH_CALLBACK_CONCURRENCY: adaptive, or a fixed number', () => {
     expect(loadConfig({ DISPATCH_CALLBACK_CONCURRENCY: ' Adaptive ' }).dispatchCallbackConcurrency).toBe('adaptive');
     expect(loadConfig({ DISPATCH_CALLBACK_CONCURRENCY: '16' }).dispatchCallbackConcurrency).toBe(16);
+  });
+
+  it('reads DISPATCH_BATCH_SIZE: 256 unless set, never below DISPATCH_CONCURRENCY', () => {
+    expect(loadConfig({ DISPATCH_BATCH_SIZE: '1000' }).dispatchBatchSize).toBe(1000);
+    expect(loadConfig({ DISPATCH_BATCH_SIZE: '64' }).dispatchBatchSize).toBe(64);
+    // Unset, it follows a DISPATCH_CONCURRENCY above its default; set, it must not be below it.
+    expect(loadConfig({ DISPATCH_CONCURRENCY: '500' }).dispatchBatchSize).toBe(500);
+    expect(() => loadConfig({ DISPATCH_CONCURRENCY: '500', DISPATCH_BATCH_SIZE: '256' })).toThrow(
+      new ConfigError('DISPATCH_BATCH_SIZE (256) must not be below DISPATCH_CONCURRENCY (500): a claim must be able to fill every free slot'),
+    );
   });
 
   it('keeps a password out of the error about a bad DATABASE_URL', () => {

@@ -36,8 +36,8 @@ describe('the dispatcher', () => {
 
   const hooks: (keyof DispatchObserver)[] = ['claimed', 'attemptFinished', 'deliveryFinished', 'refused', 'takenOver', 'leaseLost', 'failed'];
   const observer = Object.fromEntries(hooks.map((hook) => [hook, (...args: unknown[]) => events.push({ hook, args })])) as unknown as DispatchObserver;
-  const start = (concurrency: number, shutdownGraceMs = 1_000) => {
-    dispatcher = testDispatcher({ store, hub, sender, observer, settings: { concurrency, shutdownGraceMs } });
+  const start = (concurrency: number, shutdownGraceMs = 1_000, batchSize?: number) => {
+    dispatcher = testDispatcher({ store, hub, sender, observer, settings: { concurrency, shutdownGraceMs, batchSize } });
     dispatcher.start();
     return dispatcher;
   };
@@ -86,6 +86,29 @@ describe('the dispatcher', () => {
     expect(sender.requests).toHaveLength(2);
     expect(count(DeliveryStatus.SENDING)).toBe(2 + claimAhead(2));
     expect(count(DeliveryStatus.PENDING)).toBe(50 - 2 - claimAhead(2));
+  });
+
+  it('claims by the batch size, not the requests out: one claim fills the batch and half again, and no more than the concurrency is sent at once', async () => {
+    await store.queue(pending(50));
+    start(2, 1_000, 8);
+    await settle();
+    expect(sender.requests).toHaveLength(2);
+    expect(count(DeliveryStatus.SENDING)).toBe(8 + claimAhead(8));
+    expect(events.filter((e) => e.hook === 'claimed').map((e) => e.args)).toEqual([[8 + claimAhead(8), 'scan']]);
+    // Each answer starts a ready claim at once; the ready ones are not refilled before an eighth of the batch is free.
+    sender.answerNext(2);
+    await settle();
+    expect(sender.requests).toHaveLength(2);
+    expect(count(DeliveryStatus.DELIVERED)).toBe(2);
+    expect(count(DeliveryStatus.SENDING)).toBe(8 + claimAhead(8));
+  });
+
+  it('never takes a batch size below the concurrency', async () => {
+    await store.queue(pending(50));
+    start(4, 1_000, 1);
+    await settle();
+    expect(sender.requests).toHaveLength(4);
+    expect(count(DeliveryStatus.SENDING)).toBe(4 + claimAhead(4));
   });
 
   it('holds back when recording is slow: no claim while a full concurrency of results waits to be written', async () => {
