@@ -354,6 +354,10 @@ export class Dispatcher {
     // Those of a callback at its own limit wait in `ready` once started, as claimed ones do, within the same bound.
     const waiting = this.waitingForCallbacks();
     if (waiting + this.reservedSlots >= maxWaitingForCallbacks(batchSize)) return null;
+    // Claims already waiting for a request slot (every one of DISPATCH_CONCURRENCY's is out): a
+    // reservation would start ahead of them, and under a steady overload keep them waiting until
+    // their leases ran out. New deliveries are stored PENDING and claimed after them instead.
+    if (this.ready.length > waiting) return null;
     const free = batchSize - this.sending - (this.ready.length - waiting) - this.reservedSlots;
     if (free <= 0) return null;
     const now = this.deps.clock.now().getTime();

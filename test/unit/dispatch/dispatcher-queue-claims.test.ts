@@ -36,12 +36,12 @@ describe('the dispatcher, for deliveries inserted already claimed', () => {
     jest.useRealTimers();
   });
 
-  const start = async (concurrency: number, skipCallbackIds?: Set<string>) => {
+  const start = async (concurrency: number, skipCallbackIds?: Set<string>, batchSize?: number) => {
     dispatcher = testDispatcher({
       store,
       hub,
       sender,
-      settings: { concurrency },
+      settings: { concurrency, batchSize },
       claimOptions: () => (skipCallbackIds ? { skipCallbackIds } : {}),
     });
     dispatcher.start();
@@ -88,6 +88,27 @@ describe('the dispatcher, for deliveries inserted already claimed', () => {
     sender.answerNext(1);
     await settle();
     expect(sender.requests.map((r) => r.postback.deliveryId)).toEqual([rows[1]!.id, rows[2]!.id]);
+  });
+
+  it('with batches larger than the requests out, takes room beyond the free requests, but never ahead of claims waiting for one', async () => {
+    await start(2, undefined, 8);
+    // Four while two requests are out: the other two wait in the batch's room, claimed, in order.
+    const first = pending(4);
+    const { claims } = await record(first);
+    expect(claims.map((c) => c.delivery.id)).toEqual(first.map((r) => r.id));
+    expect(claimAnnounced).not.toHaveBeenCalled();
+    expect(sender.requests.map((r) => r.postback.deliveryId)).toEqual([first[0]!.id, first[1]!.id]);
+    // Now two claims wait for a request slot: a new delivery is stored PENDING and claimed behind them.
+    const later = pending(1);
+    const second = await record(later);
+    expect(second.reservation).toBeNull();
+    expect(claimAnnounced.mock.calls.map((call) => call[1].map((d: Delivery) => d.id))).toEqual([[later[0]!.id]]);
+    sender.answerNext(2);
+    await settle();
+    expect(sender.requests.map((r) => r.postback.deliveryId)).toEqual([first[2]!.id, first[3]!.id]);
+    sender.answerNext(2);
+    await settle();
+    expect(sender.requests.map((r) => r.postback.deliveryId)).toEqual([later[0]!.id]);
   });
 
   it('does not take a delivery due later (delaySeconds) or of a held callback', async () => {
