@@ -95,12 +95,13 @@ describe('the dispatcher', () => {
     expect(sender.requests).toHaveLength(2);
     expect(count(DeliveryStatus.SENDING)).toBe(8 + claimAhead(8));
     expect(events.filter((e) => e.hook === 'claimed').map((e) => e.args)).toEqual([[8 + claimAhead(8), 'scan']]);
-    // Each answer starts a ready claim at once; the ready ones are not refilled before an eighth of the batch is free.
+    // Each answer starts a ready claim at once, and the loop claims one more to fill the batch's room (an eighth of 8 is worth a claim).
     sender.answerNext(2);
     await settle();
     expect(sender.requests).toHaveLength(2);
     expect(count(DeliveryStatus.DELIVERED)).toBe(2);
     expect(count(DeliveryStatus.SENDING)).toBe(8 + claimAhead(8));
+    expect(events.filter((e) => e.hook === 'claimed').map((e) => e.args)).toEqual([[8 + claimAhead(8), 'scan'], [1, 'scan'], [1, 'scan']]);
   });
 
   it('never takes a batch size below the concurrency', async () => {
