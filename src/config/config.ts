@@ -16,8 +16,8 @@ export interface Config {
   workerPort: number | null;
   dispatchConcurrency: number;
   /**
-   * DISPATCH_BATCH_SIZE: deliveries one claim takes and results one recording carries, at most,
-   * and the results that may wait to be recorded. Never below dispatchConcurrency.
+   * DISPATCH_BATCH_SIZE: what the dispatcher's claims, reservations and recordings are sized
+   * by (dispatch/dispatcher.ts). Never below dispatchConcurrency.
    */
   dispatchBatchSize: number;
   /**
@@ -218,13 +218,16 @@ export function loadConfig(env: Env): Config {
 /**
  * Batches of 256 by default, whatever the requests out: a claim or a recording is a commit, and
  * at 64 per commit the dispatcher, not the database, was what the pipeline waited for at half
- * the peak ingest rate (BENCHMARKS.md, "Batches larger than the requests out").
+ * the peak ingest rate (BENCHMARKS.md, "Batches larger than the requests out"). But never more
+ * than 4 rounds of requests by default: claims wait their turn on their leases, and a process
+ * with few requests out would hold many more claims than it can start in time.
  */
 export const DEFAULT_DISPATCH_BATCH_SIZE = 256;
+export const DEFAULT_BATCH_ROUNDS = 4;
 
 function dispatchBatchSizeSetting(env: Env, concurrency: number): number {
   const unset = env.DISPATCH_BATCH_SIZE === undefined || env.DISPATCH_BATCH_SIZE === '';
-  if (unset) return Math.max(DEFAULT_DISPATCH_BATCH_SIZE, concurrency);
+  if (unset) return Math.max(concurrency, Math.min(DEFAULT_DISPATCH_BATCH_SIZE, DEFAULT_BATCH_ROUNDS * concurrency));
   const size = intSetting(env, 'DISPATCH_BATCH_SIZE', DEFAULT_DISPATCH_BATCH_SIZE, 1, 10_000);
   if (size < concurrency) {
     throw new ConfigError(`DISPATCH_BATCH_SIZE (${size}) must not be below DISPATCH_CONCURRENCY (${concurrency}): a claim must be able to fill every free slot`);

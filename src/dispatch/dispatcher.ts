@@ -139,9 +139,10 @@ export interface DispatcherDeps {
 }
 
 /**
- * Claims waiting for their own callback's limit, beyond which the loop claims no more: a full
- * claim's worth, so a drain to one callback with a low limit still claims in large batches
- * (their leases run while they wait; one that runs short is released unsent).
+ * Claims waiting for their own callback's limit, beyond which the loop claims no more (and no
+ * claim takes more than the rest of it): a full claim's worth, so a drain to one callback with
+ * a low limit still claims in large batches (their leases run while they wait; one that runs
+ * short is released unsent).
  */
 export function maxWaitingForCallbacks(batchSize: number): number {
   return batchSize + claimAhead(batchSize);
@@ -157,7 +158,7 @@ export function newWorkerId(): string {
   return `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(4).toString('hex')}`.slice(0, 64);
 }
 
-/** How many deliveries are claimed beyond the free slots (see Dispatcher.ready). */
+/** How many deliveries are claimed beyond the batch (see Dispatcher.ready). */
 export function claimAhead(batchSize: number): number {
   return Math.floor(batchSize / 2);
 }
@@ -186,15 +187,17 @@ export class Dispatcher {
    * Attempts whose request is still out: what DISPATCH_CONCURRENCY bounds. A slot frees as soon
    * as the answer is in, so the next claim overlaps with recording the last results instead of
    * waiting for them (under load the loop would otherwise go claim, send, record, claim… in
-   * lock-step, idle during every claim). Results waiting to be recorded are bounded too: no
-   * claim while `batchSize` of them wait.
+   * lock-step, idle during every claim). Results waiting to be recorded hold claiming back:
+   * no claim or reservation while `batchSize` of them wait (the claims already ready still
+   * start, so at most those more can come to wait).
    */
   private sending = 0;
   /**
    * Claimed ahead of a free slot, in claim order: under load the next claim runs while slots
    * are still busy, so a slot that frees starts its next attempt at once instead of waiting a
-   * claim's round trips. At most half of batchSize; given back on stop. Queued per
-   * callback (ready-queue.ts): a callback at its own limit keeps its claims there.
+   * claim's round trips. Up to half a batch beyond the batch, less what is sending; given back
+   * on stop. Queued per callback (ready-queue.ts): a callback at its own limit keeps its claims
+   * there, up to maxWaitingForCallbacks more.
    */
   private readonly ready = new ReadyQueue<ClaimedDelivery>();
   /**
@@ -363,7 +366,9 @@ export class Dispatcher {
     const now = this.deps.clock.now().getTime();
     // What claimOptions() leaves out, asked per callback: no set of every held callback per call.
     const skipped = this.deps.claimOptions?.().skipCallbackIds;
-    const held = (callbackId: string) => skipped?.has(callbackId) === true || this.deps.health?.isHeld(callbackId) === true || (this.spentUntil.get(callbackId) ?? 0) > now;
+    // A callback with claims in `ready` (at its own limit) is held too: a delivery inserted claimed would start ahead of them.
+    const held = (callbackId: string) =>
+      skipped?.has(callbackId) === true || this.deps.health?.isHeld(callbackId) === true || (this.spentUntil.get(callbackId) ?? 0) > now || this.ready.has(callbackId);
     const taken = new Map<string, SigningKeys>();
     const copies: Delivery[] = [];
     for (const delivery of deliveries) {
@@ -502,7 +507,7 @@ export class Dispatcher {
       // Claims waiting for their own callback's limit leave the slots to other callbacks' claims, up to a point.
       const waiting = this.waitingForCallbacks();
       if (waiting >= maxWaitingForCallbacks(batchSize)) return;
-      const free = batchSize + claimAhead(batchSize) - this.sending - (this.ready.length - waiting) - this.reservedSlots;
+      const free = Math.min(batchSize + claimAhead(batchSize) - this.sending - (this.ready.length - waiting) - this.reservedSlots, maxWaitingForCallbacks(batchSize) - waiting);
       if (!worthClaiming(free, this.sending + this.ready.length, batchSize)) return;
 
       if (this.announced.size > 0) {

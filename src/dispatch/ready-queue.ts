@@ -150,6 +150,11 @@ export class ReadyQueue<T extends Claim> {
     return next;
   }
 
+  /** Whether any claim of this callback is waiting. */
+  has(callbackId: string): boolean {
+    return this.byCallback.has(callbackId);
+  }
+
   /** Claims waiting for callbacks for which `atLimit` holds: one question per callback. */
   waitingFor(atLimit: (callbackId: string) => boolean): number {
     let waiting = 0;

@@ -72,10 +72,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ DISPATCH_CALLBACK_CONCURRENCY: '16' }).dispatchCallbackConcurrency).toBe(16);
   });
 
-  it('reads DISPATCH_BATCH_SIZE: 256 unless set, never below DISPATCH_CONCURRENCY', () => {
+  it('reads DISPATCH_BATCH_SIZE: unset, 256 but at most 4 × DISPATCH_CONCURRENCY and never below it', () => {
     expect(loadConfig({ DISPATCH_BATCH_SIZE: '1000' }).dispatchBatchSize).toBe(1000);
     expect(loadConfig({ DISPATCH_BATCH_SIZE: '64' }).dispatchBatchSize).toBe(64);
-    // Unset, it follows a DISPATCH_CONCURRENCY above its default; set, it must not be below it.
+    // Unset, it follows DISPATCH_CONCURRENCY below and above 256; set, it must not be below it.
+    expect(loadConfig({ DISPATCH_CONCURRENCY: '4' }).dispatchBatchSize).toBe(16);
+    expect(loadConfig({ DISPATCH_CONCURRENCY: '100' }).dispatchBatchSize).toBe(256);
     expect(loadConfig({ DISPATCH_CONCURRENCY: '500' }).dispatchBatchSize).toBe(500);
     expect(() => loadConfig({ DISPATCH_CONCURRENCY: '500', DISPATCH_BATCH_SIZE: '256' })).toThrow(
       new ConfigError('DISPATCH_BATCH_SIZE (256) must not be below DISPATCH_CONCURRENCY (500): a claim must be able to fill every free slot'),

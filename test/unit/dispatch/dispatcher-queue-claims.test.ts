@@ -7,6 +7,7 @@ import type { Delivery } from '../../../src/deliveries/delivery.entity';
 import { DeliveryHub, type QueueReservation } from '../../../src/deliveries/delivery-hub';
 import { MemoryDeliveryStore } from '../../../src/deliveries/memory-delivery-store';
 import type { Dispatcher } from '../../../src/dispatch/dispatcher';
+import { fixedCallbackConcurrency } from '../../../src/dispatch/adaptive-concurrency';
 import { CALLBACK, FakeSender, pending, RETRY, settle, START, testDispatcher } from '../../support/dispatch-fakes';
 
 const KEYS = { signingSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', previousSigningSecret: null };
@@ -107,6 +108,25 @@ describe('the dispatcher, for deliveries inserted already claimed', () => {
     await settle();
     expect(sender.requests.map((r) => r.postback.deliveryId)).toEqual([first[2]!.id, first[3]!.id]);
     sender.answerNext(2);
+    await settle();
+    expect(sender.requests.map((r) => r.postback.deliveryId)).toEqual([later[0]!.id]);
+  });
+
+  it('does not take a delivery of a callback whose claims wait for its own limit: it would start ahead of them', async () => {
+    dispatcher = testDispatcher({ store, hub, sender, settings: { concurrency: 4, batchSize: 8, callbackConcurrency: fixedCallbackConcurrency(1) } });
+    dispatcher.start();
+    await settle();
+    const first = pending(2);
+    const { claims } = await record(first);
+    expect(claims).toHaveLength(2);
+    expect(sender.requests.map((r) => r.postback.deliveryId)).toEqual([first[0]!.id]);
+    const later = pending(1);
+    const second = await record(later);
+    expect(second.reservation).toBeNull();
+    sender.answerNext(1);
+    await settle();
+    expect(sender.requests.map((r) => r.postback.deliveryId)).toEqual([first[1]!.id]);
+    sender.answerNext(1);
     await settle();
     expect(sender.requests.map((r) => r.postback.deliveryId)).toEqual([later[0]!.id]);
   });

@@ -5,7 +5,8 @@ import { Delivery } from '../../../src/deliveries/delivery.entity';
 import { DeliveryHub } from '../../../src/deliveries/delivery-hub';
 import type { AttemptToRecord, RecordedAttempt } from '../../../src/deliveries/delivery-store';
 import { MemoryDeliveryStore } from '../../../src/deliveries/memory-delivery-store';
-import { CLAIM_ERROR_PAUSE_MS, type DispatchObserver, type Dispatcher, claimAhead } from '../../../src/dispatch/dispatcher';
+import { CLAIM_ERROR_PAUSE_MS, type DispatchObserver, type Dispatcher, claimAhead, maxWaitingForCallbacks } from '../../../src/dispatch/dispatcher';
+import { fixedCallbackConcurrency } from '../../../src/dispatch/adaptive-concurrency';
 
 import { CALLBACK, FakeSender, pending, RETRY, settle, START, testDispatcher } from '../../support/dispatch-fakes';
 
@@ -102,6 +103,16 @@ describe('the dispatcher', () => {
     expect(count(DeliveryStatus.DELIVERED)).toBe(2);
     expect(count(DeliveryStatus.SENDING)).toBe(8 + claimAhead(8));
     expect(events.filter((e) => e.hook === 'claimed').map((e) => e.args)).toEqual([[8 + claimAhead(8), 'scan'], [1, 'scan'], [1, 'scan']]);
+  });
+
+  it('holds no more claims waiting for a callback at its own limit than a batch and half again, beside those sending', async () => {
+    await store.queue(pending(100));
+    dispatcher = testDispatcher({ store, hub, sender, observer, settings: { concurrency: 4, batchSize: 8, callbackConcurrency: fixedCallbackConcurrency(1) } });
+    dispatcher.start();
+    await settle();
+    expect(sender.requests).toHaveLength(1);
+    // A second claim may top the waiting ones up to the bound, not take a whole batch's room again.
+    expect(count(DeliveryStatus.SENDING)).toBe(maxWaitingForCallbacks(8) + 1);
   });
 
   it('never takes a batch size below the concurrency', async () => {
