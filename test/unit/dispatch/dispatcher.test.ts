@@ -60,7 +60,7 @@ describe('the dispatcher', () => {
     expect(statusChanges.filter(([id]) => id === rows[0]!.id).map(([, s]) => s)).toEqual(['SENDING', 'DELIVERED']);
   });
 
-  it('claims ahead: beyond the busy slots it holds half the concurrency ready, and a freed slot starts one of them without a claim', async () => {
+  it('claims ahead: beyond the busy slots it holds half the batch (the concurrency, when unset) ready, and a freed slot starts one of them without a claim', async () => {
     await store.queue(pending(20));
     start(4);
     await settle();
@@ -123,7 +123,7 @@ describe('the dispatcher', () => {
     expect(count(DeliveryStatus.SENDING)).toBe(4 + claimAhead(4));
   });
 
-  it('holds back when recording is slow: no claim while a full concurrency of results waits to be written', async () => {
+  it('holds back when recording is slow: no claim while a full batch of results waits to be written (the concurrency, when unset)', async () => {
     let openGate: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
     const record = store.recordAttempts.bind(store);
