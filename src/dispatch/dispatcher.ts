@@ -361,7 +361,7 @@ export class Dispatcher {
     // reservation would start ahead of them, and under a steady overload keep them waiting until
     // their leases ran out. New deliveries are stored PENDING and claimed after them instead.
     if (this.ready.length > waiting) return null;
-    const free = batchSize - this.sending - (this.ready.length - waiting) - this.reservedSlots;
+    const free = batchSize - this.sending - this.reservedSlots;
     if (free <= 0) return null;
     const now = this.deps.clock.now().getTime();
     // What claimOptions() leaves out, asked per callback: no set of every held callback per call.
