@@ -214,8 +214,9 @@ export function renderDatabase(
 ): string {
   // The pipeline's targets hold for the layout #18 set them on: half the peak, inline dispatcher.
   const onWorker = options.layout === 'worker';
+  const workerNote = onWorker ? '--layout worker: API and worker' : null;
   const pipelineChecked = options.pipelineRate == null && !onWorker;
-  const pipelineNotes = [options.pipelineRate == null ? null : '--rate', onWorker ? '--layout worker: API and worker' : null].filter(Boolean);
+  const pipelineNotes = [options.pipelineRate == null ? null : '--rate', workerNote].filter(Boolean);
   const pipelineAt = pipelineNotes.length > 0 ? ` (${pipelineNotes.join(', ')})` : '';
   const title = r.kind === 'mysql' ? 'MySQL (MariaDB)' : 'SQLite (better-sqlite3)';
   const targetsApply = r.kind === 'mysql';
@@ -259,7 +260,7 @@ export function renderDatabase(
   if (r.pipeline) {
     const p = r.pipeline;
     // The targets are for half the single-event peak; at a rate given with --rate the figures are shown unchecked.
-    const at = options.pipelineRate == null ? ` (half the single-event peak${onWorker ? ', --layout worker: API and worker' : ''})` : pipelineAt;
+    const at = options.pipelineRate == null ? ` (${['half the single-event peak', workerNote].filter(Boolean).join(', ')})` : pipelineAt;
     const tp = (ok: boolean | null) => (pipelineChecked ? t(ok) : '');
     rows.push(`| pipeline at ${fmt(p.rate)} events/s${at} for ${fmt(p.seconds)} s: queue growth (deliveries/s) | ${fmt(p.queue.growthPerSecond, 1)} (max depth ${fmt(p.queue.maxDepth)}, final ${fmt(p.queue.finalDepth)}) | | | does not grow | ${tp(!p.queue.grows && p.shed === 0)} |`);
     rows.push(`| pipeline: recordEvent → postback arrival p50 / p95 / p99 (ms) | ${fmt(p.endToEnd.p50, 1)} / ${fmt(p.endToEnd.p95, 1)} / ${fmt(p.endToEnd.p99, 1)} | | | p99 < ${TARGETS.pipelineP99Ms} | ${tp(Number.isFinite(p.endToEnd.p99) && p.endToEnd.p99 < TARGETS.pipelineP99Ms && p.missing === 0)} |`);

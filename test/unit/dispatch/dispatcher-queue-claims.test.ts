@@ -6,7 +6,7 @@ import { DeliveryStatus } from '../../../src/common/enums';
 import type { Delivery } from '../../../src/deliveries/delivery.entity';
 import { DeliveryHub, type QueueReservation } from '../../../src/deliveries/delivery-hub';
 import { MemoryDeliveryStore } from '../../../src/deliveries/memory-delivery-store';
-import type { Dispatcher } from '../../../src/dispatch/dispatcher';
+import type { Dispatcher, DispatcherSettings } from '../../../src/dispatch/dispatcher';
 import { fixedCallbackConcurrency } from '../../../src/dispatch/adaptive-concurrency';
 import { CALLBACK, FakeSender, pending, RETRY, settle, START, testDispatcher } from '../../support/dispatch-fakes';
 
@@ -37,12 +37,12 @@ describe('the dispatcher, for deliveries inserted already claimed', () => {
     jest.useRealTimers();
   });
 
-  const start = async (concurrency: number, skipCallbackIds?: Set<string>, batchSize?: number) => {
+  const start = async (concurrency: number, skipCallbackIds?: Set<string>, settings: Partial<DispatcherSettings> = {}) => {
     dispatcher = testDispatcher({
       store,
       hub,
       sender,
-      settings: { concurrency, batchSize },
+      settings: { concurrency, ...settings },
       claimOptions: () => (skipCallbackIds ? { skipCallbackIds } : {}),
     });
     dispatcher.start();
@@ -92,7 +92,7 @@ describe('the dispatcher, for deliveries inserted already claimed', () => {
   });
 
   it('with batches larger than the requests out, takes room beyond the free requests, but never ahead of claims waiting for one', async () => {
-    await start(2, undefined, 8);
+    await start(2, undefined, { batchSize: 8 });
     // Four while two requests are out: the other two wait in the batch's room, claimed, in order.
     const first = pending(4);
     const { claims } = await record(first);
@@ -113,9 +113,7 @@ describe('the dispatcher, for deliveries inserted already claimed', () => {
   });
 
   it('does not take a delivery of a callback whose claims wait for its own limit: it would start ahead of them', async () => {
-    dispatcher = testDispatcher({ store, hub, sender, settings: { concurrency: 4, batchSize: 8, callbackConcurrency: fixedCallbackConcurrency(1) } });
-    dispatcher.start();
-    await settle();
+    await start(4, undefined, { batchSize: 8, callbackConcurrency: fixedCallbackConcurrency(1) });
     const first = pending(2);
     const { claims } = await record(first);
     expect(claims).toHaveLength(2);

@@ -5,7 +5,7 @@ import { Delivery } from '../../../src/deliveries/delivery.entity';
 import { DeliveryHub } from '../../../src/deliveries/delivery-hub';
 import type { AttemptToRecord, RecordedAttempt } from '../../../src/deliveries/delivery-store';
 import { MemoryDeliveryStore } from '../../../src/deliveries/memory-delivery-store';
-import { CLAIM_ERROR_PAUSE_MS, type DispatchObserver, type Dispatcher, claimAhead, maxWaitingForCallbacks } from '../../../src/dispatch/dispatcher';
+import { CLAIM_ERROR_PAUSE_MS, type DispatchObserver, type Dispatcher, type DispatcherSettings, claimAhead, maxWaitingForCallbacks } from '../../../src/dispatch/dispatcher';
 import { fixedCallbackConcurrency } from '../../../src/dispatch/adaptive-concurrency';
 
 import { CALLBACK, FakeSender, pending, RETRY, settle, START, testDispatcher } from '../../support/dispatch-fakes';
@@ -37,8 +37,8 @@ describe('the dispatcher', () => {
 
   const hooks: (keyof DispatchObserver)[] = ['claimed', 'attemptFinished', 'deliveryFinished', 'refused', 'takenOver', 'leaseLost', 'failed'];
   const observer = Object.fromEntries(hooks.map((hook) => [hook, (...args: unknown[]) => events.push({ hook, args })])) as unknown as DispatchObserver;
-  const start = (concurrency: number, shutdownGraceMs = 1_000, batchSize?: number) => {
-    dispatcher = testDispatcher({ store, hub, sender, observer, settings: { concurrency, shutdownGraceMs, batchSize } });
+  const start = (concurrency: number, shutdownGraceMs = 1_000, settings: Partial<DispatcherSettings> = {}) => {
+    dispatcher = testDispatcher({ store, hub, sender, observer, settings: { concurrency, shutdownGraceMs, ...settings } });
     dispatcher.start();
     return dispatcher;
   };
@@ -91,7 +91,7 @@ describe('the dispatcher', () => {
 
   it('claims by the batch size, not the requests out: one claim fills the batch and half again, and no more than the concurrency is sent at once', async () => {
     await store.queue(pending(50));
-    start(2, 1_000, 8);
+    start(2, 1_000, { batchSize: 8 });
     await settle();
     expect(sender.requests).toHaveLength(2);
     expect(count(DeliveryStatus.SENDING)).toBe(8 + claimAhead(8));
@@ -107,8 +107,7 @@ describe('the dispatcher', () => {
 
   it('holds no more claims waiting for a callback at its own limit than a batch and half again, beside those sending', async () => {
     await store.queue(pending(100));
-    dispatcher = testDispatcher({ store, hub, sender, observer, settings: { concurrency: 4, batchSize: 8, callbackConcurrency: fixedCallbackConcurrency(1) } });
-    dispatcher.start();
+    start(4, 1_000, { batchSize: 8, callbackConcurrency: fixedCallbackConcurrency(1) });
     await settle();
     expect(sender.requests).toHaveLength(1);
     // A second claim may top the waiting ones up to the bound, not take a whole batch's room again.
@@ -117,7 +116,7 @@ describe('the dispatcher', () => {
 
   it('never takes a batch size below the concurrency', async () => {
     await store.queue(pending(50));
-    start(4, 1_000, 1);
+    start(4, 1_000, { batchSize: 1 });
     await settle();
     expect(sender.requests).toHaveLength(4);
     expect(count(DeliveryStatus.SENDING)).toBe(4 + claimAhead(4));
